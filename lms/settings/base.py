@@ -245,7 +245,7 @@ WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = True
 WAGTAIL_PASSWORD_RESET_ENABLED = True
 
 # --- security headers (tightened in production.py) -------------------------
-X_FRAME_OPTIONS = "SAMEORIGIN"  # Wagtail preview uses iframes on the same origin
+X_FRAME_OPTIONS = "DENY"  # Wagtail overrides this to SAMEORIGIN for its preview panel
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

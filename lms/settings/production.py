@@ -32,4 +32,3 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 # /healthz is probed over plain HTTP by load balancers on the private network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-X_FRAME_OPTIONS = "SAMEORIGIN"

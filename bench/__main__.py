@@ -1,0 +1,182 @@
+"""make bench: the benchmark table.
+
+Starts gunicorn (2 workers, loopback) on a throwaway database, drives it with
+wrk, and reports each endpoint's requests/s and p95 latency as a ratio to a
+bare Django view returning {} measured in the same run (machines are noisy;
+ratios are what we compare). Rounds are interleaved and the median is kept.
+
+Environment: BENCH_SECONDS (per measurement, default 5), BENCH_ROUNDS (3),
+BENCH_CONNECTIONS (8), DATABASE_URL (PostgreSQL instead of SQLite),
+BENCH_WRITE=1 to also write docs/benchmarks.md.
+"""
+
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    if os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=False,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        if not shutil.which("wrk"):
+            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "wrk"],
+                check=True,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+        return shutil.which("wrk")
+    sys.exit("wrk is missing: install Debian's 'wrk' package.")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server did not come up at {url}")
+
+
+def run_wrk(wrk: str, url: str, headers: dict[str, str]) -> dict[str, float]:
+    cmd = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", str(ROOT / "bench" / "p95.lua")]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"^BENCH (.*)$", out, re.M)
+    fields = dict(item.split("=") for item in match.group(1).split())
+    result = {key: float(value) for key, value in fields.items()}
+    if result["errors"]:
+        raise RuntimeError(f"{url}: {int(result['errors'])} errors\n{out}")
+    return result
+
+
+def main() -> None:
+    wrk = ensure_wrk()
+    work = Path(tempfile.mkdtemp(prefix="academy-bench-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "SQLITE_PATH": str(work / "bench.sqlite3"),
+        "PYTHONPATH": str(ROOT),
+    }
+    database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
+    print(f"Preparing a throwaway {database} database ...", flush=True)
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    token = (
+        subprocess.run(
+            [PY, "-m", "bench.prepare"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "bench.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    rows = [
+        ("bare Django view returning {} (baseline)", "/bench/empty", {}),
+        ("GET /healthz", "/healthz", {}),
+        ("GET /api/v1/me (bearer token)", "/api/v1/me", {"Authorization": f"Bearer {token}"}),
+    ]
+    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in rows}
+    try:
+        wait_until_up(base + "/bench/empty")
+        for _name, path, headers in rows:  # warm-up: imports, connections, caches
+            run_wrk_quick = [wrk, "-t1", "-c2", "-d1s"]
+            for header, value in headers.items():
+                run_wrk_quick += ["-H", f"{header}: {value}"]
+            subprocess.run([*run_wrk_quick, base + path], capture_output=True, check=True)
+        for round_no in range(1, ROUNDS + 1):
+            print(f"Round {round_no}/{ROUNDS} ...", flush=True)
+            for name, path, headers in rows:
+                results[name].append(run_wrk(wrk, base + path, headers))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+    def median(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[name])
+
+    baseline = rows[0][0]
+    base_rps, base_p95 = median(baseline, "rps"), median(baseline, "p95_ms")
+    lines = [
+        f"gunicorn 2 workers, loopback, wrk 1 thread x {CONNECTIONS} connections, "
+        f"{SECONDS}s x {ROUNDS} interleaved rounds (median), {database}, {os.cpu_count()} cores",
+        "",
+        "| endpoint | requests/s | p95 ms | req/s ratio to baseline | p95 ratio to baseline |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, _, _ in rows:
+        rps, p95 = median(name, "rps"), median(name, "p95_ms")
+        lines.append(
+            f"| {name} | {rps:,.0f} | {p95:.1f} | {rps / base_rps:.2f} | {p95 / base_p95:.2f} |"
+        )
+    table = "\n".join(lines)
+    print()
+    print(table)
+    if os.environ.get("BENCH_WRITE"):
+        doc = ROOT / "docs" / "benchmarks.md"
+        doc.write_text(
+            "# Benchmarks\n\n`make bench` prints this table; ratios compare each row with the "
+            "bare Django view measured in the same run.\n\n" + table + "\n"
+        )
+        print(f"\nwritten to {doc.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
