@@ -19,6 +19,7 @@ def required(name: str) -> str:
     return value
 
 
+ENVIRONMENT = "production"
 DEBUG = False
 SECRET_KEY = required("SECRET_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [required("ALLOWED_HOSTS")]

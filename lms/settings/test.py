@@ -3,6 +3,7 @@
 from .base import *  # noqa: F403
 from .base import Q_CLUSTER
 
+ENVIRONMENT = "test"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

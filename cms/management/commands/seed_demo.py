@@ -1,0 +1,142 @@
+"""manage.py seed_demo: idempotent demo data for `make run`.
+
+Creates what is missing and changes nothing that exists, so running it twice
+leaves the data as it was. Refuses to run with production settings unless
+--force is given.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
+from partners.models import Membership, Partner
+from partners.services import membership_start, partner_create
+
+DEMO_PASSWORD = "academy-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    first_name: str
+    last_name: str
+    description: str
+    group: str | None = None
+    superuser: bool = False
+    partner: str | None = None
+    partner_role: str = "employee"
+
+
+PARTNERS = [
+    {
+        "name": "Northwind Payments",
+        "slug": "northwind",
+        "website": "https://northwind.example",
+        "country": "GB",
+        "status": "active",
+        "tracks": ["services", "technology"],
+    },
+    {
+        "name": "Globex Commerce",
+        "slug": "globex",
+        "website": "https://globex.example",
+        "country": "DE",
+        "status": "provisional",
+        "tracks": ["apps", "embedded_payments"],
+    },
+]
+
+PEOPLE = [
+    DemoPerson("admin@academy.example", "Alex", "Admin", "superuser", superuser=True),
+    DemoPerson("staff@academy.example", "Priya", "Raman", "programme staff", PROGRAMME_STAFF),
+    DemoPerson("instructor@academy.example", "Tomás", "Oliveira", "instructor", INSTRUCTORS),
+    DemoPerson(
+        "dana@northwind.example",
+        "Dana",
+        "Whitfield",
+        "partner admin, Northwind",
+        partner="northwind",
+        partner_role="admin",
+    ),
+    DemoPerson(
+        "ada@northwind.example", "Ada", "Lovelace", "employee, Northwind", partner="northwind"
+    ),
+    DemoPerson(
+        "grace@northwind.example", "Grace", "Hopper", "employee, Northwind", partner="northwind"
+    ),
+    DemoPerson(
+        "linus@northwind.example", "Linus", "Berg", "employee, Northwind", partner="northwind"
+    ),
+    DemoPerson(
+        "sam@globex.example",
+        "Sam",
+        "Keller",
+        "partner admin, Globex",
+        partner="globex",
+        partner_role="admin",
+    ),
+    DemoPerson("learner@example.com", "Lee", "Morgan", "independent learner"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load idempotent demo data (people, partners, memberships)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with production settings."
+        )
+
+    def handle(self, *args, force=False, **options):
+        if settings.ENVIRONMENT == "production" and not force:
+            raise CommandError(
+                "Refusing to load demo data with production settings (use --force to insist)."
+            )
+        with transaction.atomic():
+            created = self.seed()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready ({created} new records). Demo accounts, password "
+                f"'{DEMO_PASSWORD}':"
+            )
+        )
+        for person in PEOPLE:
+            self.stdout.write(f"  {person.email:<30} {person.description}")
+
+    def seed(self) -> int:
+        created = 0
+        partners = {}
+        for spec in PARTNERS:
+            partner = Partner.objects.filter(slug=spec["slug"]).first()
+            if partner is None:
+                partner = partner_create(**spec)
+                created += 1
+            partners[spec["slug"]] = partner
+
+        User = get_user_model()
+        for person in PEOPLE:
+            user = User.objects.filter(email__iexact=person.email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email=person.email,
+                    password=DEMO_PASSWORD,
+                    first_name=person.first_name,
+                    last_name=person.last_name,
+                    legal_name=f"{person.first_name} {person.last_name}",
+                    is_staff=person.superuser,
+                    is_superuser=person.superuser,
+                )
+                created += 1
+                if person.group:
+                    user.groups.add(Group.objects.get(name=person.group))
+            if person.partner and not Membership.objects.filter(person=user).exists():
+                membership_start(
+                    person=user, partner=partners[person.partner], role=person.partner_role
+                )
+                created += 1
+        return created

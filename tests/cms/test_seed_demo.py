@@ -1,0 +1,45 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from partners.models import Membership, Partner
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    User = get_user_model()
+    return (
+        sorted(User.objects.values_list("email", "password", "legal_name")),
+        sorted(Partner.objects.values_list("slug", "status")),
+        sorted(Membership.objects.values_list("person__email", "partner__slug", "role")),
+    )
+
+
+def test_seed_demo_creates_the_documented_accounts_and_is_idempotent():
+    call_command("seed_demo")
+    first = snapshot()
+    call_command("seed_demo")
+    assert snapshot() == first
+
+    User = get_user_model()
+    staff = User.objects.get(email="staff@academy.example")
+    assert staff.groups.filter(name="Programme staff").exists()
+    assert staff.check_password("academy-demo-2026")
+    assert User.objects.get(email="instructor@academy.example").groups.filter(
+        name="Instructors"
+    ).exists()
+    northwind = Partner.objects.get(slug="northwind")
+    current = Membership.objects.filter(partner=northwind, ended__isnull=True)
+    assert current.filter(role="admin").count() == 1
+    assert current.filter(role="employee").count() >= 3
+    assert Partner.objects.count() == 2
+
+
+def test_seed_demo_refuses_production_settings_without_force(settings):
+    settings.ENVIRONMENT = "production"
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+    assert get_user_model().objects.count() == 0
+    call_command("seed_demo", "--force")
+    assert get_user_model().objects.count() > 0
