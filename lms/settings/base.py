@@ -25,6 +25,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+ENVIRONMENT = "development"  # production.py says "production"; seed_demo refuses to run there
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_q",
+    "ninja",  # serves the API docs (Swagger UI) from our static files, not a CDN (CSP)
     # django
     "django.contrib.admin",
     "django.contrib.auth",
