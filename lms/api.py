@@ -1,5 +1,476 @@
-"""API root (placeholder until the API work lands)."""
+"""The JSON API at /api/v1/ (django-ninja): its errors, auth and account endpoints.
 
-from ninja import NinjaAPI
+Every answer that is not a success is `{"detail": str, "code": str}` (plus
+`errors` for 422) with a fitting status, never an HTML page:
 
-api = NinjaAPI(title="Partner Academy API", version="1", urls_namespace="api")
+| status | code |
+|---|---|
+| 400 | `malformed_json`, `bad_request` |
+| 401 | `not_authenticated`, `invalid_credentials`, `invalid_token`, `token_expired`, |
+|     | `token_revoked` |
+| 403 | `csrf_failed`, `permission_denied` |
+| 404 | `not_found` (also unknown paths under /api/v1/) |
+| 405 | `method_not_allowed` |
+| 409 | `conflict` and the codes of `lms.errors.Conflict` raised by services |
+| 413 | `payload_too_large` (body over settings.API_MAX_BODY_BYTES) |
+| 422 | `validation_error` |
+| 429 | `too_many_attempts` (sign-in lockout), `too_many_requests` (throttles) |
+| 500 | `internal_error` |
+
+Services raise `lms.errors.DomainError` subclasses; their `status`, `code`,
+`message` and `extra` become the answer.
+
+Endpoints accept a personal token (`Authorization: Bearer …`) or the browser
+session with CSRF (see lms.api_auth). Other apps' routers are added at the
+end of this module (it is the composition root: only it imports them).
+"""
+
+import functools
+import json
+import logging
+from datetime import datetime
+from io import BytesIO
+from typing import Annotated, Literal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.signals import got_request_exception
+from django.http import Http404, HttpResponseNotAllowed, UnreadablePostError
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, re_path
+from ninja import Field, NinjaAPI, Path, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from pydantic import AfterValidator, ConfigDict, field_validator
+
+from lms import permissions, services, tokens
+from lms.api_auth import BearerTokenAuth, CsrfSessionAuth, password_authenticate
+from lms.errors import DomainError
+from lms.models import ApiToken
+from partners.selectors import membership_current_for
+
+logger = logging.getLogger(__name__)
+
+MAX_ID = 2**63 - 1  # larger ids overflow the database's integer column (500, not 404)
+
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "too_many_requests",
+}
+
+
+class MalformedJSON(DomainError):
+    status = 400
+    code = "malformed_json"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class StrictJSONParser(Parser):
+    """json.loads, but every failure is a 400 `malformed_json` (never a 500).
+
+    Covers bad syntax, bad UTF-8, NaN/Infinity, absurdly long integers and
+    nesting deep enough to hit Python's recursion limit.
+    """
+
+    def parse_body(self, request):
+        try:
+            return json.loads(request.body, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+            raise MalformedJSON("The request body is not valid JSON.") from error
+
+
+def read_body_limited(request, limit: int) -> None:
+    """Load the request body, refusing more than `limit` bytes (PayloadTooLarge).
+
+    Content-Length is checked first; the body itself is then read at most
+    limit + 1 bytes, which also bounds chunked bodies that have no
+    Content-Length. The bytes read become `request.body` as Django would
+    have set it. Multipart uploads are left to the endpoint that takes them.
+    """
+    if request.content_type == "multipart/form-data":
+        # File uploads stream through Django's upload handlers; an upload
+        # endpoint sets and checks its own size limit.
+        return
+    if hasattr(request, "_body"):
+        if len(request._body) > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        return
+    raw_length = request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        declared = int(raw_length)
+    except ValueError:
+        raise DomainError("Invalid Content-Length header.", code="bad_request") from None
+    if declared < 0:
+        raise DomainError("Invalid Content-Length header.", code="bad_request")
+    if declared > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    if getattr(request, "_read_started", False):
+        return
+    try:
+        body = request.read(limit + 1)
+    except UnreadablePostError:  # the client went away mid-body
+        raise DomainError("The request body could not be read.", code="bad_request") from None
+    if len(body) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    request._body = body
+    request._stream = BytesIO(body)
+
+
+class AcademyAPI(NinjaAPI):
+    """NinjaAPI whose every URL answers errors in our JSON shape.
+
+    Each view is wrapped to bound the request body before anything parses it
+    (auth's CSRF check reads form bodies too) and to turn ninja's bare 405
+    into JSON; a last catch-all answers 404 for unknown paths under the API
+    instead of letting Wagtail's HTML 404 page do it.
+    """
+
+    def _get_urls(self):
+        patterns = []
+        for pattern in super()._get_urls():
+            if isinstance(pattern, URLPattern):
+                pattern = URLPattern(
+                    pattern.pattern,
+                    self._guard_view(pattern.callback),
+                    pattern.default_args,
+                    pattern.name,
+                )
+            patterns.append(pattern)
+        patterns.append(re_path(r"^", self._guard_view(self._unknown_path), name="not-found"))
+        return patterns
+
+    def _guard_view(self, view):
+        @functools.wraps(view)
+        def guarded(request, *args, **kwargs):
+            try:
+                read_body_limited(request, settings.API_MAX_BODY_BYTES)
+            except DomainError as error:
+                return self.on_exception(request, error)
+            try:
+                response = view(request, *args, **kwargs)
+            except Exception as error:  # ninja's own views (docs, API root) raise Http404
+                return self.on_exception(request, error)
+            if isinstance(response, HttpResponseNotAllowed):
+                allowed = response["Allow"]
+                response = self.on_exception(
+                    request, HttpError(405, f"Method not allowed here; use {allowed}.")
+                )
+                response["Allow"] = allowed
+            return response
+
+        guarded.csrf_exempt = True  # ninja's views are exempt; auth checks CSRF itself
+        return guarded
+
+    def _unknown_path(self, request, *args, **kwargs):
+        return self.on_exception(request, Http404("No such API endpoint."))
+
+
+api = AcademyAPI(
+    title="Partner Academy API",
+    version="1",
+    description=(
+        "Authenticate with `Authorization: Bearer <token>` (create one with "
+        "POST /api/v1/auth/token) or, from the browser, the session cookie plus "
+        "the `X-CSRFToken` header. Errors are `{detail, code}`."
+    ),
+    urls_namespace="api",
+    auth=[BearerTokenAuth(), CsrfSessionAuth()],
+    parser=StrictJSONParser(),
+)
+
+
+# --- errors -----------------------------------------------------------------
+
+
+def error_response(request, *, status: int, code: str, detail: str, **extra):
+    response = api.create_response(
+        request, {**extra, "detail": detail, "code": code}, status=status
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    return error_response(
+        request, status=exc.status, code=exc.code, detail=exc.message, **exc.extra
+    )
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    errors = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
+        for error in exc.errors
+    ]
+    return error_response(
+        request,
+        status=422,
+        code="validation_error",
+        detail="Some fields are missing or invalid.",
+        errors=errors,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request, exc: AuthenticationError):
+    return error_response(
+        request,
+        status=401,
+        code="not_authenticated",
+        detail="Sign in, or send Authorization: Bearer <token>.",
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    # ninja wraps parser errors ("Cannot parse request body") in HttpError(400).
+    if isinstance(exc.__cause__, DomainError):
+        return _domain_error(request, exc.__cause__)
+    code = HTTP_ERROR_CODES.get(exc.status_code, "error")
+    if exc.status_code == 403 and "csrf" in exc.message.lower():
+        code = "csrf_failed"
+    return error_response(request, status=exc.status_code, code=code, detail=exc.message)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc: Http404):
+    return error_response(request, status=404, code="not_found", detail="Not found.")
+
+
+@api.exception_handler(DjangoPermissionDenied)
+def _permission_denied(request, exc: DjangoPermissionDenied):
+    return error_response(
+        request,
+        status=403,
+        code="permission_denied",
+        detail="You do not have permission to do this.",
+    )
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc: Exception):
+    # Log and signal like Django's own 500 handling (error reporting hooks on
+    # got_request_exception), but answer JSON, never a page or a traceback.
+    logger.error("Unhandled API error on %s %s", request.method, request.path, exc_info=exc)
+    got_request_exception.send(sender=None, request=request)
+    return error_response(
+        request, status=500, code="internal_error", detail="Something went wrong on our side."
+    )
+
+
+# --- shared schema pieces ---------------------------------------------------
+
+
+def _no_control_characters(value: str) -> str:
+    # NUL cannot be stored by PostgreSQL; other control characters have no
+    # business in names or e-mail addresses either.
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+
+
+class InputSchema(Schema):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ErrorOut(Schema):
+    detail: str
+    code: str
+
+
+# --- auth: tokens -----------------------------------------------------------
+
+
+class TokenCreateIn(InputSchema):
+    email: Text = Field(..., min_length=3, max_length=254)
+    # Passwords keep their spaces; only length and NUL are checked here.
+    password: Annotated[str, AfterValidator(_no_nul)] = Field(..., min_length=1, max_length=4096)
+    name: Text = Field("", max_length=tokens.TOKEN_NAME_MAX_LENGTH)
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("email", "name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+
+class TokenCreatedOut(Schema):
+    token: str
+    expires_at: datetime
+    id: int
+    name: str
+    prefix: str
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@api.post(
+    "/auth/token",
+    auth=None,
+    response={201: TokenCreatedOut, 401: ErrorOut, 409: ErrorOut, 429: ErrorOut},
+    tags=["auth"],
+    summary="Exchange e-mail and password for a personal API token",
+)
+def auth_token_create(request, payload: TokenCreateIn):
+    """Returns the token once; store it. Failed attempts are throttled per
+    account and per IP (429 `too_many_attempts`)."""
+    user = password_authenticate(request, email=payload.email, password=payload.password)
+    token, plain = tokens.token_create(user=user, name=payload.name)
+    return Status(
+        201,
+        {
+            "token": plain,
+            "expires_at": token.expires_at,
+            "id": token.pk,
+            "name": token.name,
+            "prefix": token.prefix,
+        },
+    )
+
+
+@api.get("/auth/tokens", response=list[TokenOut], tags=["auth"], summary="Your API tokens")
+def auth_token_list(request):
+    return list(tokens.token_list_for_user(user=request.auth))
+
+
+@api.delete(
+    "/auth/tokens/{token_id}",
+    response={204: None, 404: ErrorOut},
+    tags=["auth"],
+    summary="Revoke one of your API tokens",
+)
+def auth_token_revoke(request, token_id: int = Path(..., ge=1, le=MAX_ID)):
+    # Someone else's token answers 404: its existence is none of the caller's business.
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.auth)
+    tokens.token_revoke(token=token)
+    return Status(204, None)
+
+
+# --- me ---------------------------------------------------------------------
+
+
+class PartnerRefOut(Schema):
+    slug: str
+    name: str
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    legal_name: str
+    first_name: str
+    last_name: str
+    roles: list[str]
+    partner: PartnerRefOut | None
+    partner_role: Literal["employee", "admin"] | None
+
+
+class MePatchIn(InputSchema):
+    legal_name: Text | None = Field(None, max_length=200)
+    first_name: Text | None = Field(None, max_length=150)
+    last_name: Text | None = Field(None, max_length=150)
+
+    @field_validator("legal_name", "first_name", "last_name", mode="before")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
+
+    @field_validator("legal_name")
+    @classmethod
+    def _legal_name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the name on certificates cannot be empty")
+        return value
+
+
+def roles_for(user) -> list[str]:
+    """Effective roles, most powerful first (programme staff may do what instructors do)."""
+    roles = []
+    if user.is_superuser:
+        roles.append("superuser")
+    if permissions.is_programme_staff(user):
+        roles.append("programme_staff")
+    if permissions.is_instructor(user):
+        roles.append("instructor")
+    return roles
+
+
+def me_payload(user) -> dict:
+    membership = membership_current_for(user)
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "legal_name": user.legal_name,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "roles": roles_for(user),
+        "partner": (
+            {"slug": membership.partner.slug, "name": membership.partner.name}
+            if membership
+            else None
+        ),
+        "partner_role": membership.role if membership else None,
+    }
+
+
+@api.get("/me", response=MeOut, tags=["me"], summary="Who you are")
+def me_get(request):
+    return me_payload(request.auth)
+
+
+@api.patch("/me", response={200: MeOut, 422: ErrorOut}, tags=["me"], summary="Edit your names")
+def me_update(request, payload: MePatchIn):
+    """`legal_name` is printed on your certificates exactly as written."""
+    user = request.auth
+    changes = payload.model_dump(exclude_unset=True)
+    user = services.user_profile_update(
+        user=user,
+        legal_name=changes.get("legal_name", user.legal_name),
+        first_name=changes.get("first_name", user.first_name),
+        last_name=changes.get("last_name", user.last_name),
+    )
+    return Status(200, me_payload(user))
+
+
+# --- other apps' routers (this module is the composition root) ----------------

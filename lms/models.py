@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class EmailUserManager(UserManager):
@@ -68,3 +71,40 @@ class User(AbstractUser):
         # Normalising the stored form keeps the case-insensitive rule cheap to query.
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
+
+
+class ApiToken(models.Model):
+    """A personal API token (`Authorization: Bearer <token>`).
+
+    Only the SHA-256 of the token is stored; the token itself is shown once,
+    when it is created. `prefix` (its first characters) lets a person tell
+    their tokens apart. Workflows live in `lms.tokens`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_api_tokens"
+    )
+    name = models.CharField("label", max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="lms_apitoken_user_created"),
+            models.Index(fields=["expires_at"], name="lms_apitoken_expires"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="lms_apitoken_expires_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or 'unnamed'})"

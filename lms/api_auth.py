@@ -1,0 +1,69 @@
+"""How API callers prove who they are.
+
+Contract:
+- `BearerTokenAuth`: `Authorization: Bearer <token>` with a personal API token
+  (lms.tokens). A bad, expired or revoked token is refused with 401 and its
+  own code right away; it never falls back to the session.
+- `CsrfSessionAuth`: the browser's Django session. Unsafe methods (POST,
+  PATCH, PUT, DELETE) must carry the CSRF token (`X-CSRFToken` header), or
+  the request gets 403 `csrf_failed`. A request without a signed-in session
+  is passed on (and ends in 401 `not_authenticated`), not refused for CSRF.
+- `password_authenticate(request, email=, password=)` checks an e-mail and
+  password through `django.contrib.auth.authenticate`, so django-axes counts
+  failures per account and per IP; it raises 429 `too_many_attempts` when the
+  caller is locked out and 401 `invalid_credentials` otherwise.
+"""
+
+from django.contrib.auth import authenticate
+from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
+
+from .auth import lockout_message
+from .errors import DomainError
+from .tokens import token_authenticate
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request, token: str):
+        user = token_authenticate(token.strip())
+        # Code below the API reads request.user; make it the token's owner.
+        request.user = user
+        return user
+
+
+class CsrfSessionAuth(SessionAuth):
+    """ninja's SessionAuth, but CSRF is checked only for a signed-in session.
+
+    ninja checks CSRF before it looks at the session, so an anonymous POST
+    would get 403 instead of 401. Safe methods pass Django's check anyway.
+    """
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False):
+            if check_csrf(request) is not None:
+                raise DomainError(
+                    "CSRF check failed: send the X-CSRFToken header with the csrftoken "
+                    "cookie's value.",
+                    code="csrf_failed",
+                    status=403,
+                )
+        return user
+
+
+def password_authenticate(request, *, email: str, password: str):
+    """The active user with this e-mail and password, or DomainError (401 / 429)."""
+    # One spelling per address, so "A@x.com" and "a@x.com" share axes' counter.
+    email = email.strip().lower()
+    user = authenticate(request, username=email, password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise DomainError(lockout_message(), code="too_many_attempts", status=429)
+    if user is None:
+        raise DomainError(
+            "That e-mail and password do not match an account.",
+            code="invalid_credentials",
+            status=401,
+        )
+    return user
