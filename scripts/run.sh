@@ -24,7 +24,7 @@ cat <<MSG
   Partner Academy is running:  http://$HOST:$PORT/
   Wagtail admin:               http://$HOST:$PORT/admin/
   API docs:                    http://$HOST:$PORT/api/v1/docs
-  Demo accounts are listed above (password for all: see README). Ctrl-C stops everything.
+  The demo accounts and their password are listed above. Ctrl-C stops both server and worker.
 
 MSG
 # Exit as soon as either process dies, taking the other one down with it.

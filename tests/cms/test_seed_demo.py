@@ -26,9 +26,11 @@ def test_seed_demo_creates_the_documented_accounts_and_is_idempotent():
     staff = User.objects.get(email="staff@academy.example")
     assert staff.groups.filter(name="Programme staff").exists()
     assert staff.check_password("academy-demo-2026")
-    assert User.objects.get(email="instructor@academy.example").groups.filter(
-        name="Instructors"
-    ).exists()
+    assert (
+        User.objects.get(email="instructor@academy.example")
+        .groups.filter(name="Instructors")
+        .exists()
+    )
     northwind = Partner.objects.get(slug="northwind")
     current = Membership.objects.filter(partner=northwind, ended__isnull=True)
     assert current.filter(role="admin").count() == 1

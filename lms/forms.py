@@ -1,0 +1,167 @@
+"""Account forms: input shape and validation only; creating accounts is lms.services' job."""
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
+
+from .services import DUPLICATE_EMAIL
+
+User = get_user_model()
+
+
+class AccessibleFormMixin:
+    """Adds the attributes our templates rely on: aria-invalid and aria-describedby.
+
+    Each field's help text and error list get stable ids (`<id>-help`,
+    `<id>-errors`) so screen readers announce them with the field.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._describe_fields(errors={})
+
+    def _post_clean(self):
+        super()._post_clean()
+        # Reading self.errors before here would validate too early (in __init__).
+        self._describe_fields(errors=self._errors or {})
+
+    def _describe_fields(self, *, errors):
+        for name, field in self.fields.items():
+            widget_id = self[name].auto_id or name
+            described = []
+            if field.help_text:
+                described.append(f"{widget_id}-help")
+            if name in errors:
+                described.append(f"{widget_id}-errors")
+                field.widget.attrs["aria-invalid"] = "true"
+            if described:
+                field.widget.attrs["aria-describedby"] = " ".join(described)
+
+
+class EmailAuthenticationForm(AccessibleFormMixin, AuthenticationForm):
+    """Django's AuthenticationForm (it passes `request` on, which django-axes needs)."""
+
+    username = forms.EmailField(
+        label="E-mail",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail and password do not match an account. "
+        "Passwords are case-sensitive.",
+    }
+
+
+class SignupForm(AccessibleFormMixin, forms.Form):
+    email = forms.EmailField(
+        label="E-mail",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    first_name = forms.CharField(
+        label="First name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    legal_name = forms.CharField(
+        label="Name on certificates",
+        max_length=200,
+        required=False,
+        help_text="Printed on your certificates exactly as written. "
+        "Leave blank to use your first and last name.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Repeat password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Type the same password again, to catch typing mistakes.",
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(DUPLICATE_EMAIL, code="duplicate_email")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password1 = cleaned.get("password1")
+        password2 = cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "The two passwords do not match.")
+        elif password1:
+            # Validate against an unsaved user so the similarity check sees name and e-mail.
+            candidate = User(
+                email=cleaned.get("email") or "",
+                first_name=cleaned.get("first_name") or "",
+                last_name=cleaned.get("last_name") or "",
+            )
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class ProfileForm(AccessibleFormMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["legal_name", "first_name", "last_name"]
+        labels = {"legal_name": "Name on certificates"}
+        widgets = {
+            "legal_name": forms.TextInput(
+                attrs={"autocomplete": "name", "data-preview-source": ""}
+            ),
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["legal_name"].required = True
+        self.fields["first_name"].required = True
+        self.fields["last_name"].required = True
+
+    def clean_legal_name(self):
+        value = " ".join(self.cleaned_data["legal_name"].split())
+        if not value:
+            raise forms.ValidationError("Enter the name to print on your certificates.")
+        return value
+
+
+class AccessiblePasswordResetForm(AccessibleFormMixin, PasswordResetForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "E-mail"
+
+
+class AccessibleSetPasswordForm(AccessibleFormMixin, SetPasswordForm):
+    pass
+
+
+class AccessiblePasswordChangeForm(AccessibleFormMixin, PasswordChangeForm):
+    pass

@@ -1,0 +1,27 @@
+/* Progressive enhancements for Partner Academy pages. Everything works without it.
+ * Loaded as a file (CSP: script-src 'self'); never inline. */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  ready(function () {
+    // Move focus to a form's error summary so keyboard and screen-reader users hear it first.
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+
+    // Live preview of the name printed on certificates (profile page).
+    var source = document.querySelector("[data-preview-source]");
+    var target = document.querySelector("[data-preview-target]");
+    if (source && target) {
+      var fallback = target.textContent;
+      source.addEventListener("input", function () {
+        var value = source.value.replace(/\s+/g, " ").trim();
+        target.textContent = value || fallback;
+      });
+    }
+  });
+})();

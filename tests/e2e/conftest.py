@@ -1,0 +1,127 @@
+"""Browser tests: pytest-playwright driving Debian's Chromium against Django's live server.
+
+Run with `make e2e` (or `.venv/bin/pytest tests/e2e -p no:cacheprovider`). Browsers
+are never downloaded: the system Chromium at CHROMIUM_PATH is used. Screenshots of
+every step go to test-results/screenshots/.
+"""
+
+import importlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by
+# fixtures and the live server are still synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+AXE_PATH = Path(__file__).parent / "vendor" / "axe.min.js"
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM_PATH,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": DESKTOP, "locale": "en-GB"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def delete_output_dir():
+    """Replaces pytest-playwright's: it wipes test-results/ (our screenshots) mid-session.
+
+    Only this run's screenshots are cleared, once, before the first test.
+    """
+    if SCREENSHOT_DIR.exists():
+        for old in SCREENSHOT_DIR.glob("*.png"):
+            old.unlink()
+
+
+@pytest.fixture(autouse=True)
+def _fast_axes(settings):
+    # The live server answers every request from 127.0.0.1: keep throttling out of the way.
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
+def home_page(transactional_db):
+    """The home page from the data migration.
+
+    Transactional tests flush the database after each test, so the page the
+    migration created is only there for the first one: recreate it from the
+    same content when it is missing.
+    """
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Locale, Page, Site
+
+    from cms.models import HomePage
+
+    existing = HomePage.objects.first()
+    if existing:
+        return existing
+    migration = importlib.import_module("cms.migrations.0002_create_home_page")
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant("en-us"))
+    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
+    content = migration.home_page_content()
+    home = root.add_child(instance=HomePage(slug="home", **content))
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "localhost", "port": 80, "root_page": home},
+    )
+    return home
+
+
+@pytest.fixture
+def shoot(request):
+    """shoot(page, "step-name"): full-page screenshot into test-results/screenshots/."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+
+    def _shoot(page, name):
+        width = page.viewport_size["width"] if page.viewport_size else 0
+        path = SCREENSHOT_DIR / f"{request.node.originalname}--{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shoot
+
+
+def _format_violations(violations):
+    lines = []
+    for violation in violations:
+        targets = [node.get("target") for node in violation.get("nodes", [])][:5]
+        impact, rule, summary = violation["impact"], violation["id"], violation["help"]
+        lines.append(f"[{impact}] {rule}: {summary} -> {json.dumps(targets)}")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def check_a11y():
+    """check_a11y(page): run axe-core; fail on serious or critical violations."""
+
+    def _check(page):
+        page.add_script_tag(path=str(AXE_PATH))
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        bad = [v for v in result["violations"] if v.get("impact") in {"serious", "critical"}]
+        assert not bad, f"{page.url}\n{_format_violations(bad)}"
+        return result["violations"]
+
+    return _check
