@@ -8,6 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+
 from lms.tokens import token_create  # noqa: E402
 
 User = get_user_model()
