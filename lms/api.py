@@ -474,3 +474,11 @@ def me_update(request, payload: MePatchIn):
 
 
 # --- other apps' routers (this module is the composition root) ----------------
+
+from courses.api import router as courses_router  # noqa: E402
+
+api.add_router("/", courses_router)
+
+from exams.api import router as exams_router  # noqa: E402
+
+api.add_router("/", exams_router)

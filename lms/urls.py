@@ -16,6 +16,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", api.urls),
     path("accounts/", include("lms.urls_accounts")),
+    path("", include("courses.urls")),  # /dashboard/ (before Wagtail's catch-all)
 ]
 
 if settings.DEBUG:

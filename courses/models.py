@@ -1,0 +1,391 @@
+"""Course content (Wagtail pages) and the learner records that refer to it.
+
+Pages describe and render content; what a learner has done comes from
+courses.selectors and changes only through courses.services (the pages'
+`serve()` handles the enrol and "mark complete" forms by calling them).
+
+Learner records never cascade-delete with content: their page foreign keys are
+PROTECT, and the admin refuses to delete such pages (courses.wagtail_hooks)
+with a message to unpublish instead.
+"""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.http import Http404
+from django.utils.cache import patch_cache_control
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from lms.errors import NotFound
+
+from .blocks import lesson_body_blocks
+
+
+class CourseKind(models.TextChoices):
+    SALES = "sales", "Sales"
+    TECHNICAL = "technical", "Technical"
+
+
+class CourseLevel(models.TextChoices):
+    BEGINNER = "beginner", "Beginner"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
+
+
+class Certification(models.TextChoices):
+    """The certification a course prepares for. The certificates app owns the
+    certifications themselves; these keys are the stable link to them."""
+
+    NONE = "none", "None"
+    DEVELOPER = "developer", "Developer"
+    ARCHITECT = "architect", "Architect"
+
+
+def _private(response):
+    # Pages show per-learner state (progress, enrolment): never let a shared
+    # cache keep one learner's page for another (Wagtail's caching advice).
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+class CourseIndexPage(Page):
+    """The catalogue: every published course, filterable and searchable."""
+
+    intro = models.TextField(blank=True, max_length=600)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["courses.CoursePage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "course catalogue"
+
+    def get_context(self, request, *args, **kwargs):
+        from . import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        filters, errors = selectors.CatalogueFilters.from_query_dict(request.GET)
+        query = selectors.clean_query(request.GET.get("q"))
+        context.update(
+            filters=filters,
+            filter_errors=errors,
+            query=query,
+            courses=selectors.course_list_for_catalogue(
+                filters=filters, query=query, user=request.user
+            ),
+            kinds=CourseKind.choices,
+            levels=CourseLevel.choices,
+            certifications=Certification.choices,
+        )
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        return _private(super().serve(request, *args, **kwargs))
+
+
+class CoursePage(Page):
+    """A course: ordered lessons (its child pages) plus what it is about."""
+
+    kind = models.CharField(max_length=20, choices=CourseKind.choices)
+    level = models.CharField(
+        max_length=20, choices=CourseLevel.choices, default=CourseLevel.BEGINNER
+    )
+    certification = models.CharField(
+        "prepares for",
+        max_length=20,
+        choices=Certification.choices,
+        default=Certification.NONE,
+        help_text="Sales courses never count toward a certification.",
+    )
+    summary = models.TextField(max_length=600, help_text="One or two sentences for the catalogue.")
+    outcomes = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text="What learners will be able to do, one outcome per line.",
+    )
+    estimated_duration_minutes = models.PositiveIntegerField(
+        "estimated duration (minutes)",
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        MultiFieldPanel(
+            [
+                FieldPanel("kind"),
+                FieldPanel("level"),
+                FieldPanel("certification"),
+                FieldPanel("estimated_duration_minutes"),
+            ],
+            heading="Course facts",
+        ),
+        FieldPanel("outcomes"),
+    ]
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.SearchField("outcomes"),
+        index.FilterField("kind"),
+        index.FilterField("level"),
+        index.FilterField("certification"),
+    ]
+
+    parent_page_types = ["courses.CourseIndexPage"]
+    subpage_types = ["courses.LessonPage"]
+
+    class Meta:
+        verbose_name = "course"
+
+    @property
+    def outcome_list(self) -> list[str]:
+        return [line.strip() for line in self.outcomes.splitlines() if line.strip()]
+
+    def get_context(self, request, *args, **kwargs):
+        from . import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["detail"] = selectors.course_detail_for(user=request.user, course=self)
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        if request.method == "POST":
+            from . import views
+
+            return views.course_enrol(request, self)
+        return _private(super().serve(request, *args, **kwargs))
+
+
+class LessonPage(Page):
+    """One lesson of a course; its position among its siblings is its order."""
+
+    summary = models.TextField(blank=True, max_length=600)
+    estimated_minutes = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(10_000)]
+    )
+    body = StreamField(lesson_body_blocks(), blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        FieldPanel("estimated_minutes"),
+        FieldPanel("body"),
+    ]
+
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.SearchField("body"),
+    ]
+
+    parent_page_types = ["courses.CoursePage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = "lesson"
+
+    def get_context(self, request, *args, **kwargs):
+        from . import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["detail"] = selectors.lesson_detail_for(
+            user=request.user, lesson=self, preview=getattr(request, "is_preview", False)
+        )
+        selectors.prefetch_lesson_media(lesson=self)
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        from . import services
+
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        if request.method == "POST":
+            from . import views
+
+            return views.lesson_complete(request, self)
+        try:
+            response = super().serve(request, *args, **kwargs)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        if not getattr(request, "is_preview", False):
+            services.enrolment_touch(person=request.user, lesson=self)
+        return _private(response)
+
+
+# --- learner records ----------------------------------------------------------
+
+
+class Enrolment(models.Model):
+    """A person taking a course. Completion is recorded once and kept, even when
+    lessons are added to the course later (selectors then flag new content)."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    course = models.ForeignKey(CoursePage, on_delete=models.PROTECT, related_name="enrolments")
+    enrolled_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_lesson = models.ForeignKey(
+        LessonPage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_activity_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "course"], name="courses_enrolment_unique_person_course"
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "-last_activity_at"])]
+
+    def __str__(self):
+        return f"{self.person} in {self.course}"
+
+
+class LessonProgress(models.Model):
+    """A lesson a person completed (one row per person and lesson)."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(LessonPage, on_delete=models.PROTECT, related_name="progress")
+    completed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "lesson progress"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "lesson"], name="courses_lessonprogress_unique_person_lesson"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} completed {self.lesson}"
+
+
+# --- instructor-led events ------------------------------------------------------
+
+
+def validate_time_zone(value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(
+            f"“{value}” is not a known time zone (e.g. Europe/Dublin)."
+        ) from error
+
+
+class Event(models.Model):
+    """A scheduled online session or workshop with limited seats.
+
+    `seats_taken` is changed only by courses.services with conditional updates
+    (`seats_taken < capacity`), which is what makes seat allocation safe when
+    many people register at once; it always equals the number of registrations
+    with status "registered" (a test checks it after races).
+    """
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=2000)
+    course = models.ForeignKey(
+        CoursePage,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        help_text="The course this session belongs to, if any.",
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="The time zone the session is announced in (e.g. Europe/Dublin).",
+    )
+    join_url = models.URLField(
+        "join link", max_length=500, help_text="Shown only to people with a seat."
+    )
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="events_taught"
+    )
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    seats_taken = models.PositiveIntegerField(default=0, editable=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancellation_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="courses_event_ends_after_start",
+                violation_error_message="The session must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1), name="courses_event_capacity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(seats_taken__lte=models.F("capacity"))
+                | models.Q(cancelled_at__isnull=False),
+                name="courses_event_seats_within_capacity",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The session must end after it starts."})
+        if self.pk and self.capacity is not None and self.capacity < self.seats_taken:
+            raise ValidationError(
+                {"capacity": f"{self.seats_taken} people already hold a seat; keep at least that."}
+            )
+
+
+class RegistrationStatus(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    WAITLISTED = "waitlisted", "Waitlisted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class EventRegistration(models.Model):
+    """A person's seat (or place on the waitlist) for an event. Cancelled rows
+    are kept; the waitlist is served in order of `pk` (arrival order)."""
+
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="registrations")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_registrations"
+    )
+    status = models.CharField(max_length=20, choices=RegistrationStatus.choices)
+    created_at = models.DateTimeField()
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promotion_emailed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    attended = models.BooleanField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "person"],
+                condition=~models.Q(status="cancelled"),
+                name="courses_eventregistration_one_active_per_person",
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "status", "id"])]
+
+    def __str__(self):
+        return f"{self.person} for {self.event} ({self.status})"

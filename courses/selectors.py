@@ -1,0 +1,718 @@
+"""Reads for the catalogue, course, lesson and dashboard pages and the API.
+
+Contract:
+- Learners only ever see live (published) courses and lessons that their view
+  restrictions let them see: a "login" restriction passes for anyone signed
+  in, a "groups" restriction for members of one of its groups (and
+  superusers); password-protected sections are hidden here (Wagtail itself
+  asks for the password when the page is opened).
+- Every function runs a fixed number of queries whatever the number of
+  courses, lessons or blocks (tests pin the counts at two sizes).
+- Progress counts only live lessons. A course's completion is a record kept on
+  the enrolment (courses.services): it never vanishes when lessons are added
+  later; `has_new_content` says a completed course has lessons the person has
+  not done yet.
+- Results are frozen dataclasses; pages and the API shape them further.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Q
+from django.db.models.functions import Length, Substr
+from django.http import QueryDict
+from wagtail.models import Page, PageViewRestriction
+
+from lms.errors import NotFound
+from lms.permissions import role_names
+
+from .models import (
+    Certification,
+    CourseIndexPage,
+    CourseKind,
+    CourseLevel,
+    CoursePage,
+    Enrolment,
+    Event,
+    EventRegistration,
+    LessonPage,
+    LessonProgress,
+    RegistrationStatus,
+)
+
+MAX_QUERY_LENGTH = 200
+STEPLEN = Page.steplen
+
+# The sales course every partner needs at least one person to complete
+# (PRODUCT.md: partner requirements). Its page slug is the stable key.
+BUSINESS_FOUNDATIONS_SLUG = "business-foundations"
+
+
+# --- visibility ---------------------------------------------------------------
+
+
+def hidden_paths_for(user) -> list[str]:
+    """Tree paths of the restricted sections `user` may not see (one query).
+
+    Every restriction on a page must pass (like Wagtail's own check)."""
+    rows = PageViewRestriction.objects.values_list(
+        "pk", "page__path", "restriction_type", "groups__name"
+    )
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    is_superuser = bool(getattr(user, "is_superuser", False))
+    groups = role_names(user) if signed_in else frozenset()
+    paths: dict[int, str] = {}
+    passed: set[int] = set()
+    for pk, path, kind, group_name in rows:
+        paths[pk] = path
+        if kind == PageViewRestriction.LOGIN and signed_in:
+            passed.add(pk)
+        elif kind == PageViewRestriction.GROUPS and (is_superuser or group_name in groups):
+            passed.add(pk)
+    return sorted({path for pk, path in paths.items() if pk not in passed})
+
+
+def visible_q(hidden_paths: list[str], prefix: str = "") -> Q:
+    q = Q()
+    for path in hidden_paths:
+        q &= ~Q(**{f"{prefix}path__startswith": path})
+    return q
+
+
+def _live_courses(hidden: list[str]):
+    return CoursePage.objects.live().filter(visible_q(hidden))
+
+
+def live_lessons_of(course_paths, hidden: list[str]):
+    """Live visible lessons of the given courses, in order, without their bodies."""
+    if not course_paths:
+        return []
+    return list(
+        LessonPage.objects.live()
+        .filter(visible_q(hidden))
+        .annotate(parent_path=Substr("path", 1, Length("path") - STEPLEN))
+        .filter(parent_path__in=list(course_paths))
+        .only("id", "title", "slug", "path", "depth", "url_path", "estimated_minutes")
+        .order_by("path")
+    )
+
+
+def _is_visible(page, hidden: list[str]) -> bool:
+    return page.live and not any(page.path.startswith(path) for path in hidden)
+
+
+# --- catalogue ----------------------------------------------------------------
+
+
+def catalogue_url() -> str:
+    """The live catalogue page's URL ("" when there is none)."""
+    catalogue = CourseIndexPage.objects.live().order_by("path").first()
+    return catalogue.url if catalogue else ""
+
+
+@dataclass(frozen=True)
+class CatalogueFilters:
+    kind: str = ""
+    level: str = ""
+    certification: str = ""
+
+    @classmethod
+    def from_query_dict(cls, data: QueryDict) -> tuple[CatalogueFilters, list[str]]:
+        """Filters from a query string; unknown values are dropped and reported."""
+        values, errors = {}, []
+        for name, choices in [
+            ("kind", CourseKind.values),
+            ("level", CourseLevel.values),
+            ("certification", Certification.values),
+        ]:
+            value = (data.get(name) or "").strip()
+            if value and value not in choices:
+                errors.append(name)
+                value = ""
+            values[name] = value
+        return cls(**values), errors
+
+
+@dataclass(frozen=True)
+class CourseCard:
+    id: int
+    slug: str
+    title: str
+    url: str
+    summary: str
+    kind: str
+    kind_label: str
+    level: str
+    level_label: str
+    certification: str
+    certification_label: str
+    estimated_duration_minutes: int
+    lesson_count: int
+    enrolled: bool
+    completed: bool
+
+
+def _card(course: CoursePage, lesson_count: int, enrolment_state) -> CourseCard:
+    return CourseCard(
+        id=course.pk,
+        slug=course.slug,
+        title=course.title,
+        url=course.url,
+        summary=course.summary,
+        kind=course.kind,
+        kind_label=course.get_kind_display(),
+        level=course.level,
+        level_label=course.get_level_display(),
+        certification=course.certification,
+        certification_label=course.get_certification_display(),
+        estimated_duration_minutes=course.estimated_duration_minutes,
+        lesson_count=lesson_count,
+        enrolled=enrolment_state is not None,
+        completed=bool(enrolment_state),
+    )
+
+
+def _search_course_ids(query: str, hidden: list[str]) -> set[int]:
+    """Courses matching `query` themselves or through one of their lessons."""
+    course_ids = {page.pk for page in _live_courses(hidden).search(query)}
+    lesson_paths = {
+        page.path for page in LessonPage.objects.live().filter(visible_q(hidden)).search(query)
+    }
+    if lesson_paths:
+        parent_paths = {path[:-STEPLEN] for path in lesson_paths}
+        course_ids |= set(
+            _live_courses(hidden).filter(path__in=parent_paths).values_list("pk", flat=True)
+        )
+    return course_ids
+
+
+def clean_query(query: str | None) -> str:
+    """Search words as typed, without control characters (SQLite's full-text
+    parser stops at NUL), whitespace collapsed, at most MAX_QUERY_LENGTH long."""
+    text = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in query or "")
+    return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
+
+
+def course_list_for_catalogue(
+    *, filters: CatalogueFilters | None = None, query: str = "", user=None
+) -> list[CourseCard]:
+    """Live courses in catalogue order, filtered and (if `query`) searched in
+    course and lesson text; `enrolled`/`completed` are the user's."""
+    filters = filters or CatalogueFilters()
+    hidden = hidden_paths_for(user)
+    courses = _live_courses(hidden)
+    for name in ("kind", "level", "certification"):
+        value = getattr(filters, name)
+        if value:
+            courses = courses.filter(**{name: value})
+    query = clean_query(query)
+    if query:
+        courses = courses.filter(pk__in=_search_course_ids(query, hidden))
+    courses = list(courses.order_by("path"))
+    if not courses:
+        return []
+
+    counts = dict(
+        LessonPage.objects.live()
+        .filter(visible_q(hidden))
+        .annotate(parent_path=Substr("path", 1, Length("path") - STEPLEN))
+        .filter(parent_path__in=[course.path for course in courses])
+        .order_by()  # Page's default ordering (path) would split the groups
+        .values_list("parent_path")
+        .annotate(n=Count("pk"))
+        .values_list("parent_path", "n")
+    )
+    states = {}
+    if getattr(user, "is_authenticated", False):
+        states = {
+            course_id: completed_at is not None
+            for course_id, completed_at in Enrolment.objects.filter(
+                person=user, course__in=[course.pk for course in courses]
+            ).values_list("course_id", "completed_at")
+        }
+    return [_card(course, counts.get(course.path, 0), states.get(course.pk)) for course in courses]
+
+
+# --- course -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LessonState:
+    id: int
+    title: str
+    url: str
+    position: int
+    estimated_minutes: int
+    completed: bool
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class Progress:
+    completed_count: int
+    total: int
+    completed_at: datetime | None
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.completed_at else 0
+        return round(100 * self.completed_count / self.total)
+
+    @property
+    def has_new_content(self) -> bool:
+        """Completed once, but lessons were published since that are not done."""
+        return self.completed_at is not None and self.completed_count < self.total
+
+
+@dataclass(frozen=True)
+class CourseDetail:
+    course: CoursePage
+    lessons: list[LessonState]
+    enrolment: Enrolment | None
+    progress: Progress
+    resume: LessonState | None = None
+
+    @property
+    def card(self) -> CourseCard:
+        state = None if self.enrolment is None else self.enrolment.completed_at is not None
+        return _card(self.course, len(self.lessons), state)
+
+    @property
+    def enrolled(self) -> bool:
+        return self.enrolment is not None
+
+
+def _lesson_states(lessons, done_ids: set[int], last_lesson_id: int | None) -> list[LessonState]:
+    return [
+        LessonState(
+            id=lesson.pk,
+            title=lesson.title,
+            url=lesson.url,
+            position=position,
+            estimated_minutes=lesson.estimated_minutes,
+            completed=lesson.pk in done_ids,
+            current=lesson.pk == last_lesson_id,
+        )
+        for position, lesson in enumerate(lessons, start=1)
+    ]
+
+
+def _resume_lesson(states: list[LessonState]) -> LessonState | None:
+    """Where to continue: the first lesson not done after the last one opened,
+    else the first not done, else the last one opened (or the first)."""
+    if not states:
+        return None
+    current = next((i for i, s in enumerate(states) if s.current), None)
+    if current is not None:
+        for state in states[current:]:
+            if not state.completed:
+                return state
+    for state in states:
+        if not state.completed:
+            return state
+    return states[current] if current is not None else states[0]
+
+
+def _done_lesson_ids(user, lesson_ids) -> set[int]:
+    if not getattr(user, "is_authenticated", False) or not lesson_ids:
+        return set()
+    return set(
+        LessonProgress.objects.filter(person=user, lesson_id__in=list(lesson_ids)).values_list(
+            "lesson_id", flat=True
+        )
+    )
+
+
+def course_detail_for(*, user, course: CoursePage) -> CourseDetail:
+    """The course's live lessons with the user's state, progress and where to resume."""
+    hidden = hidden_paths_for(user)
+    lessons = live_lessons_of([course.path], hidden)
+    enrolment = None
+    if getattr(user, "is_authenticated", False):
+        enrolment = Enrolment.objects.filter(person=user, course=course).first()
+    done = _done_lesson_ids(user, [lesson.pk for lesson in lessons]) if enrolment else set()
+    states = _lesson_states(lessons, done, enrolment.last_lesson_id if enrolment else None)
+    progress = Progress(
+        completed_count=len(done),
+        total=len(states),
+        completed_at=enrolment.completed_at if enrolment else None,
+    )
+    return CourseDetail(
+        course=course,
+        lessons=states,
+        enrolment=enrolment,
+        progress=progress,
+        resume=_resume_lesson(states) if enrolment else (states[0] if states else None),
+    )
+
+
+def course_get_for_learner(*, user, slug: str) -> CoursePage:
+    """The live course with this slug that `user` may see, or NotFound."""
+    course = _live_courses(hidden_paths_for(user)).filter(slug=slug).order_by("path").first()
+    if course is None:
+        raise NotFound("No such course.", code="course_not_found")
+    return course
+
+
+# --- lesson -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LessonDetail:
+    lesson: LessonPage
+    course: CoursePage
+    position: int
+    total: int
+    completed: bool
+    enrolled: bool
+    progress: Progress
+    previous: LessonState | None = None
+    next: LessonState | None = None
+
+
+def lesson_get_for_learner(*, user, lesson_id: int) -> tuple[LessonPage, CoursePage]:
+    """The live lesson (of a live course) that `user` may see, or NotFound."""
+    hidden = hidden_paths_for(user)
+    lesson = LessonPage.objects.live().filter(visible_q(hidden), pk=lesson_id).first()
+    course = None
+    if lesson is not None:
+        course = _live_courses(hidden).filter(path=lesson.path[:-STEPLEN]).first()
+    if lesson is None or course is None:
+        raise NotFound("No such lesson.", code="lesson_not_found")
+    return lesson, course
+
+
+def lesson_detail_for(*, user, lesson: LessonPage, preview: bool = False) -> LessonDetail:
+    """The lesson's place in its course, its neighbours and the user's progress.
+
+    NotFound when the course is not live (Wagtail serves a live lesson of an
+    unpublished course otherwise), unless previewing."""
+    hidden = hidden_paths_for(user)
+    courses = CoursePage.objects.filter(path=lesson.path[:-STEPLEN])
+    course = (courses if preview else courses.live()).first()
+    if course is None:
+        raise NotFound("No such lesson.", code="lesson_not_found")
+    lessons = live_lessons_of([course.path], hidden)
+    enrolment = None
+    if getattr(user, "is_authenticated", False):
+        enrolment = Enrolment.objects.filter(person=user, course=course).first()
+    done = _done_lesson_ids(user, [row.pk for row in lessons]) if enrolment else set()
+    states = _lesson_states(lessons, done, lesson.pk)
+    index = next((i for i, state in enumerate(states) if state.id == lesson.pk), None)
+    return LessonDetail(
+        lesson=lesson,
+        course=course,
+        position=(index + 1) if index is not None else 0,
+        total=len(states),
+        completed=lesson.pk in done,
+        enrolled=enrolment is not None,
+        progress=Progress(
+            completed_count=len(done),
+            total=len(states),
+            completed_at=enrolment.completed_at if enrolment else None,
+        ),
+        previous=states[index - 1] if index else None,
+        next=states[index + 1] if index is not None and index + 1 < len(states) else None,
+    )
+
+
+def prefetch_lesson_media(*, lesson: LessonPage) -> None:
+    """Load the renditions of every image in the body in one query (instead of
+    one per image); renditions still missing are created on first render."""
+    from django.db.models import prefetch_related_objects
+
+    images = [
+        block.value["image"]
+        for block in lesson.body
+        if block.block_type == "image" and block.value.get("image") is not None
+    ]
+    if images:
+        prefetch_related_objects(images, "renditions")
+
+
+# --- dashboard ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    course: CourseCard
+    progress: Progress
+    enrolled_at: datetime
+    last_activity_at: datetime
+    resume: LessonState | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    in_progress: list[CourseProgress] = field(default_factory=list)
+    completed: list[CourseProgress] = field(default_factory=list)
+
+    @property
+    def continue_with(self) -> CourseProgress | None:
+        """The course in progress touched most recently."""
+        return self.in_progress[0] if self.in_progress else None
+
+
+def dashboard_for(*, user) -> Dashboard:
+    """The user's live courses: in progress (most recent first) and completed.
+
+    A completed course with new lessons stays under completed (with
+    `progress.has_new_content`); its completion date does not change.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return Dashboard()
+    hidden = hidden_paths_for(user)
+    enrolments = list(
+        Enrolment.objects.filter(person=user, course__live=True)
+        .filter(visible_q(hidden, prefix="course__"))
+        .select_related("course")
+        .order_by("-last_activity_at", "-pk")
+    )
+    courses = {enrolment.course.path: enrolment.course for enrolment in enrolments}
+    lessons_by_course = defaultdict(list)
+    for lesson in live_lessons_of(courses.keys(), hidden):
+        lessons_by_course[lesson.path[:-STEPLEN]].append(lesson)
+    all_lesson_ids = [lesson.pk for rows in lessons_by_course.values() for lesson in rows]
+    done = _done_lesson_ids(user, all_lesson_ids)
+
+    dashboard = Dashboard()
+    for enrolment in enrolments:
+        course = enrolment.course
+        lessons = lessons_by_course[course.path]
+        states = _lesson_states(lessons, done, enrolment.last_lesson_id)
+        completed_count = sum(1 for state in states if state.completed)
+        item = CourseProgress(
+            course=_card(course, len(states), enrolment.completed_at is not None),
+            progress=Progress(
+                completed_count=completed_count,
+                total=len(states),
+                completed_at=enrolment.completed_at,
+            ),
+            enrolled_at=enrolment.enrolled_at,
+            last_activity_at=enrolment.last_activity_at,
+            resume=_resume_lesson(states),
+        )
+        (dashboard.completed if enrolment.completed_at else dashboard.in_progress).append(item)
+    dashboard.completed.sort(key=lambda item: item.progress.completed_at, reverse=True)
+    return dashboard
+
+
+# --- for other apps -----------------------------------------------------------
+
+
+def people_who_completed(*, course_slug: str, person_ids) -> set[int]:
+    """Which of `person_ids` have completed the course with this slug (ever:
+    a completion is a record and stays valid if the course is later
+    unpublished). For the partners app: "who of this partner completed
+    Business Foundations?" (`BUSINESS_FOUNDATIONS_SLUG`). One query."""
+    person_ids = list(person_ids)
+    if not person_ids:
+        return set()
+    return set(
+        Enrolment.objects.filter(
+            course__slug=course_slug,
+            person_id__in=person_ids,
+            completed_at__isnull=False,
+        ).values_list("person_id", flat=True)
+    )
+
+
+def completions_for(*, user) -> list[Enrolment]:
+    """The user's course completion records (for a profile), newest first."""
+    return list(
+        Enrolment.objects.filter(person=user, completed_at__isnull=False)
+        .select_related("course")
+        .order_by("-completed_at")
+    )
+
+
+# --- learning paths -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PathStep:
+    kind: str  # "course", "exam" or "project"
+    title: str
+    url: str
+    state: str  # "not_started", "in_progress", "completed" or "coming"
+    percent: int = 0
+
+
+@dataclass(frozen=True)
+class LearningPath:
+    certification: str
+    title: str
+    steps: list[PathStep]
+
+    @property
+    def completed_steps(self) -> int:
+        return sum(1 for step in self.steps if step.state == "completed")
+
+
+PATH_CERTIFICATIONS = [Certification.DEVELOPER, Certification.ARCHITECT]
+
+
+def learning_path_for(*, user, certification: str) -> LearningPath:
+    """The ordered path to a certification: its live technical courses (in
+    catalogue order) with the user's state, then the exam, then the project.
+
+    Exam and project steps are "coming" here: the exams app fills them in (it
+    sits above courses, so a higher layer composes its state onto this path).
+    Sales courses never belong to a path. NotFound for an unknown certification.
+    """
+    if certification not in PATH_CERTIFICATIONS:
+        raise NotFound("No such learning path.", code="path_not_found")
+    label = Certification(certification).label
+    hidden = hidden_paths_for(user)
+    courses = list(
+        _live_courses(hidden)
+        .filter(kind=CourseKind.TECHNICAL, certification=certification)
+        .order_by("path")
+    )
+    lessons_by_course = defaultdict(list)
+    for lesson in live_lessons_of([course.path for course in courses], hidden):
+        lessons_by_course[lesson.path[:-STEPLEN]].append(lesson.pk)
+    enrolments = {}
+    if getattr(user, "is_authenticated", False) and courses:
+        enrolments = {
+            enrolment.course_id: enrolment
+            for enrolment in Enrolment.objects.filter(person=user, course__in=courses)
+        }
+    done = _done_lesson_ids(
+        user, [pk for course in courses for pk in lessons_by_course[course.path]]
+    )
+    steps = []
+    for course in courses:
+        enrolment = enrolments.get(course.pk)
+        lesson_ids = lessons_by_course[course.path]
+        progress = Progress(
+            completed_count=sum(1 for pk in lesson_ids if pk in done),
+            total=len(lesson_ids),
+            completed_at=enrolment.completed_at if enrolment else None,
+        )
+        if enrolment is None:
+            state = "not_started"
+        elif enrolment.completed_at:
+            state = "completed"
+        else:
+            state = "in_progress"
+        steps.append(PathStep("course", course.title, course.url, state, progress.percent))
+    steps.append(PathStep("exam", f"{label} exam", "", "coming"))
+    steps.append(PathStep("project", f"{label} project", "", "coming"))
+    return LearningPath(certification=certification, title=f"{label} path", steps=steps)
+
+
+# --- instructor-led events ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventCard:
+    id: int
+    title: str
+    description: str
+    course_title: str
+    course_url: str
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    instructor_name: str
+    capacity: int
+    seats_left: int
+    status: str  # "registered", "waitlisted" or "" (not registered)
+    waitlist_position: int | None
+    join_url: str  # only for people holding a seat
+    cancelled: bool = False
+    instructor_id: int | None = None
+
+
+def _event_cards(user, events: list[Event]) -> list[EventCard]:
+    mine = {}
+    positions: dict[int, int] = {}
+    if getattr(user, "is_authenticated", False) and events:
+        mine = {
+            registration.event_id: registration
+            for registration in EventRegistration.objects.filter(
+                person=user, event__in=events
+            ).exclude(status=RegistrationStatus.CANCELLED)
+        }
+        waiting = [
+            event_id
+            for event_id, registration in mine.items()
+            if registration.status == RegistrationStatus.WAITLISTED
+        ]
+        if waiting:
+            queue = defaultdict(list)
+            for event_id, pk in (
+                EventRegistration.objects.filter(
+                    event_id__in=waiting, status=RegistrationStatus.WAITLISTED
+                )
+                .order_by("pk")
+                .values_list("event_id", "pk")
+            ):
+                queue[event_id].append(pk)
+            positions = {
+                event_id: queue[event_id].index(mine[event_id].pk) + 1 for event_id in waiting
+            }
+    cards = []
+    for event in events:
+        registration = mine.get(event.pk)
+        status = registration.status if registration else ""
+        cards.append(
+            EventCard(
+                id=event.pk,
+                title=event.title,
+                description=event.description,
+                course_title=event.course.title if event.course else "",
+                course_url=event.course.url if event.course and event.course.live else "",
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                time_zone=event.time_zone,
+                instructor_name=event.instructor.get_full_name() or event.instructor.legal_name,
+                capacity=event.capacity,
+                seats_left=max(event.capacity - event.seats_taken, 0),
+                status=status,
+                waitlist_position=positions.get(event.pk),
+                join_url=event.join_url if status == RegistrationStatus.REGISTERED else "",
+                cancelled=event.cancelled_at is not None,
+                instructor_id=event.instructor_id,
+            )
+        )
+    return cards
+
+
+def event_list_upcoming(*, user, now=None) -> list[EventCard]:
+    """Sessions not cancelled and not over yet, soonest first, with the user's status."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    events = list(
+        Event.objects.filter(cancelled_at__isnull=True, ends_at__gt=now)
+        .select_related("instructor", "course")
+        .order_by("starts_at", "pk")
+    )
+    return _event_cards(user, events)
+
+
+MAX_ID = 2**63 - 1  # larger ids overflow the database's integer column
+
+
+def event_get_for(*, user, event_id: int) -> EventCard:
+    if not 0 < event_id <= MAX_ID:
+        raise NotFound("No such event.", code="event_not_found")
+    event = Event.objects.select_related("instructor", "course").filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("No such event.", code="event_not_found")
+    return _event_cards(user, [event])[0]
+
+
+def event_seat_holders(*, event_id: int) -> list[EventRegistration]:
+    """People holding a seat, in arrival order (for the attendance sheet)."""
+    return list(
+        EventRegistration.objects.filter(event_id=event_id, status=RegistrationStatus.REGISTERED)
+        .select_related("person")
+        .order_by("pk")
+    )
