@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from courses.models import CoursePage, Event, EventRegistration, LessonPage
 from partners.models import Membership, Partner
 
 pytestmark = pytest.mark.django_db
@@ -13,6 +14,9 @@ def snapshot():
         sorted(User.objects.values_list("email", "password", "legal_name")),
         sorted(Partner.objects.values_list("slug", "status")),
         sorted(Membership.objects.values_list("person__email", "partner__slug", "role")),
+        sorted(LessonPage.objects.values_list("url_path", "live")),
+        sorted(Event.objects.values_list("title", "capacity")),
+        sorted(EventRegistration.objects.values_list("event__title", "person__email", "status")),
     )
 
 
@@ -36,6 +40,14 @@ def test_seed_demo_creates_the_documented_accounts_and_is_idempotent():
     assert current.filter(role="admin").count() == 1
     assert current.filter(role="employee").count() >= 3
     assert Partner.objects.count() == 2
+
+    titles = set(CoursePage.objects.live().values_list("title", flat=True))
+    assert "Business Foundations" in titles
+    assert CoursePage.objects.filter(kind="technical").count() >= 4
+    assert LessonPage.objects.live().count() >= 14
+    events = list(Event.objects.all())
+    assert len(events) == 2
+    assert any(e.registrations.filter(status="waitlisted").exists() for e in events)
 
 
 def test_seed_demo_refuses_production_settings_without_force(settings):

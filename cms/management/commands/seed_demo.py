@@ -13,6 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from courses.demo import seed_courses, seed_events
+from courses.models import CoursePage
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
 from partners.models import Membership, Partner
 from partners.services import membership_start, partner_create
@@ -85,7 +87,7 @@ PEOPLE = [
 
 
 class Command(BaseCommand):
-    help = "Load idempotent demo data (people, partners, memberships)."
+    help = "Load idempotent demo data (people, partners, memberships, courses, events)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -139,4 +141,20 @@ class Command(BaseCommand):
                     person=user, partner=partners[person.partner], role=person.partner_role
                 )
                 created += 1
+
+        courses_before = CoursePage.objects.count()
+        seed_courses()
+        created += CoursePage.objects.count() - courses_before
+        learners = [
+            User.objects.get(email=email)
+            for email in (
+                "ada@northwind.example",
+                "grace@northwind.example",
+                "linus@northwind.example",
+                "learner@example.com",
+            )
+        ]
+        seed_events(
+            instructor=User.objects.get(email="instructor@academy.example"), learners=learners
+        )
         return created
