@@ -10,6 +10,7 @@ BENCH_CONNECTIONS (8), DATABASE_URL (PostgreSQL instead of SQLite),
 BENCH_WRITE=1 to also write docs/benchmarks.md.
 """
 
+import json
 import os
 import re
 import shutil
@@ -96,7 +97,7 @@ def main() -> None:
     database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
     print(f"Preparing a throwaway {database} database ...", flush=True)
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    token = (
+    prepared = json.loads(
         subprocess.run(
             [PY, "-m", "bench.prepare"],
             cwd=ROOT,
@@ -108,6 +109,7 @@ def main() -> None:
         .stdout.strip()
         .splitlines()[-1]
     )
+    token, cookie = prepared["token"], {"Cookie": prepared["cookie"]}
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -131,6 +133,10 @@ def main() -> None:
         ("bare Django view returning {} (baseline)", "/bench/empty", {}),
         ("GET /healthz", "/healthz", {}),
         ("GET /api/v1/me (bearer token)", "/api/v1/me", {"Authorization": f"Bearer {token}"}),
+        ("lesson page (signed in, enrolled)", prepared["lesson_url"], cookie),
+        ("course page (signed in, enrolled)", prepared["course_url"], cookie),
+        ("catalogue /courses/ (signed in)", "/courses/", cookie),
+        ("dashboard /dashboard/ (signed in)", "/dashboard/", cookie),
     ]
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in rows}
     try:
