@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("lms.urls_accounts")),
     path("", include("courses.urls")),  # /dashboard/ (before Wagtail's catch-all)
+    path("exams/", include("exams.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,544 @@
+"""Exam workflows: authoring questions, publishing exams, taking attempts.
+
+Contract:
+- Every function is keyword-only and atomic; `now` may be passed (tests,
+  jobs) and defaults to the server clock. The client's clock plays no part.
+- Questions: `question_create` / `question_revise` validate 2-8 options
+  (single answer: exactly one right; multiple: at least one) and raise 422
+  `invalid_question`. A revision of a version already given in an attempt
+  makes a new version; attempts keep the version they were given.
+- `exam_publish` refuses (409 `pool_too_small`, with `topics`) when a topic's
+  pool has fewer active questions than the blueprint draws, or the blueprint
+  is empty (409 `empty_blueprint`).
+- `attempt_start` returns `(attempt, created)`. An open attempt is returned
+  as is (created=False); otherwise the retake rule decides (409
+  `retake_too_soon` with `available_at`, `attempts_exhausted`,
+  `already_certified`). One in-progress attempt per person and exam is the
+  database constraint `exams_attempt_one_in_progress`: a concurrent start
+  that loses the race returns the winner's attempt.
+- `attempt_item_save` (and `attempt_answer`, `attempt_flag`) stores one
+  item's selection/flag; refused with 409 `attempt_closed` once the attempt
+  is finished or `deadline + grace` has passed, 422 `invalid_choice` for
+  options that are not the item's or several options on a single-answer item.
+  The attempt row is locked (PostgreSQL) so a save and a submit never
+  interleave: an answer is either scored or refused, never lost silently.
+- `attempt_submit` is idempotent: a conditional UPDATE (`WHERE status =
+  'in_progress'`) decides the one call that scores; the others return the
+  stored result. After `deadline + grace` the submit finalises the attempt as
+  expired with the answers saved by then. `attempt_passed` is sent on commit,
+  once per passing attempt.
+- `attempt_finalise_overdue` finalises (expired, scored) every attempt past
+  `deadline + grace`; idempotent, safe to run from several workers at once.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lms.errors import Conflict, DomainError, NotFound
+
+from . import scoring, selectors
+from .models import (
+    MAX_CHOICES,
+    MIN_CHOICES,
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    BlueprintRule,
+    Choice,
+    Difficulty,
+    Exam,
+    Question,
+    QuestionKind,
+    QuestionVersion,
+    Topic,
+)
+from .signals import attempt_passed
+
+
+class InvalidQuestion(DomainError):
+    status = 422
+    code = "invalid_question"
+
+
+class InvalidChoice(DomainError):
+    status = 422
+    code = "invalid_choice"
+
+
+class AttemptClosed(Conflict):
+    code = "attempt_closed"
+
+
+class PublishRefused(Conflict):
+    code = "pool_too_small"
+
+
+# --- authoring ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChoiceSpec:
+    text: str
+    is_correct: bool = False
+
+
+def check_choices(*, kind: str, choices: Sequence[ChoiceSpec]) -> None:
+    """One condition per line; each failure names what to fix."""
+    if kind not in QuestionKind.values:
+        raise InvalidQuestion(f"Unknown question kind {kind!r}.")
+    if not (MIN_CHOICES <= len(choices) <= MAX_CHOICES):
+        raise InvalidQuestion(
+            f"A question needs {MIN_CHOICES} to {MAX_CHOICES} options, got {len(choices)}."
+        )
+    if any(not choice.text.strip() for choice in choices):
+        raise InvalidQuestion("Every option needs a text.")
+    if len({choice.text.strip() for choice in choices}) != len(choices):
+        raise InvalidQuestion("Two options have the same text.")
+    correct = sum(1 for choice in choices if choice.is_correct)
+    if kind == QuestionKind.SINGLE and correct != 1:
+        raise InvalidQuestion(
+            f"A single-answer question needs exactly one right option, got {correct}."
+        )
+    if kind == QuestionKind.MULTIPLE and correct < 1:
+        raise InvalidQuestion("A multiple-answer question needs at least one right option.")
+
+
+def check_stem(stem: str) -> None:
+    if not stem.strip():
+        raise InvalidQuestion("The question text cannot be empty.")
+
+
+def _write_choices(version: QuestionVersion, choices: Sequence[ChoiceSpec]) -> None:
+    Choice.objects.bulk_create(
+        Choice(version=version, text=spec.text.strip(), is_correct=spec.is_correct, position=i)
+        for i, spec in enumerate(choices)
+    )
+
+
+@transaction.atomic
+def question_create(
+    *,
+    topic: Topic,
+    kind: str,
+    stem: str,
+    choices: Sequence[ChoiceSpec],
+    explanation: str = "",
+    difficulty: str = Difficulty.MEDIUM,
+    title: str = "",
+    is_active: bool = True,
+) -> Question:
+    check_stem(stem)
+    check_choices(kind=kind, choices=choices)
+    if difficulty not in Difficulty.values:
+        raise InvalidQuestion(f"Unknown difficulty {difficulty!r}.")
+    question = Question.objects.create(
+        topic=topic, kind=kind, difficulty=difficulty, title=title, is_active=is_active
+    )
+    version = QuestionVersion.objects.create(
+        question=question, number=1, stem=stem.strip(), explanation=explanation.strip()
+    )
+    _write_choices(version, choices)
+    question.current_version = version
+    question.save(update_fields=["current_version"])
+    return question
+
+
+@transaction.atomic
+def question_revise(
+    *,
+    question: Question,
+    stem: str,
+    choices: Sequence[ChoiceSpec],
+    explanation: str = "",
+    kind: str | None = None,
+) -> QuestionVersion:
+    """Change a question's wording/options: in place if never used, else as a new version."""
+    kind = kind or question.kind
+    check_stem(stem)
+    check_choices(kind=kind, choices=choices)
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    current = question.current_version
+    if kind != question.kind:
+        question.kind = kind
+        question.save(update_fields=["kind"])
+    if current is not None and not AttemptItem.objects.filter(question_version=current).exists():
+        current.stem = stem.strip()
+        current.explanation = explanation.strip()
+        current.save(update_fields=["stem", "explanation"])
+        current.choices.all().delete()
+        _write_choices(current, choices)
+        return current
+    number = (current.number if current else 0) + 1
+    last = question.versions.order_by("-number").values_list("number", flat=True).first()
+    number = max(number, (last or 0) + 1)
+    version = QuestionVersion.objects.create(
+        question=question, number=number, stem=stem.strip(), explanation=explanation.strip()
+    )
+    _write_choices(version, choices)
+    question.current_version = version
+    question.save(update_fields=["current_version"])
+    return version
+
+
+@transaction.atomic
+def question_set_active(*, question: Question, active: bool) -> Question:
+    """Retire (never drawn again) or re-activate a question; attempts keep it."""
+    question.is_active = active
+    question.save(update_fields=["is_active"])
+    return question
+
+
+@transaction.atomic
+def blueprint_set(*, exam: Exam, counts: Iterable[tuple[Topic, int]]) -> list[BlueprintRule]:
+    """Replace the exam's blueprint with `counts` (topic, number to draw) in order."""
+    counts = list(counts)
+    if any(count < 1 for _, count in counts):
+        raise DomainError("Each topic must draw at least one question.", code="invalid_blueprint")
+    exam.blueprint.all().delete()
+    return BlueprintRule.objects.bulk_create(
+        BlueprintRule(exam=exam, topic=topic, count=count, position=i)
+        for i, (topic, count) in enumerate(counts)
+    )
+
+
+@transaction.atomic
+def exam_publish(*, exam: Exam, now: datetime | None = None) -> Exam:
+    if not exam.blueprint.exists():
+        raise Conflict("The blueprint draws no questions yet.", code="empty_blueprint")
+    shortfalls = selectors.topic_pool_shortfalls(exam=exam)
+    if shortfalls:
+        detail = "; ".join(
+            f"{row['topic']}: draws {row['needed']}, {row['available']} active"
+            for row in shortfalls
+        )
+        raise PublishRefused(
+            f"Not enough active questions to publish: {detail}.", topics=shortfalls
+        )
+    exam.is_published = True
+    exam.published_at = exam.published_at or now or timezone.now()
+    exam.save(update_fields=["is_published", "published_at"])
+    return exam
+
+
+@transaction.atomic
+def exam_unpublish(*, exam: Exam) -> Exam:
+    """New attempts stop; open ones can still be finished."""
+    exam.is_published = False
+    exam.save(update_fields=["is_published"])
+    return exam
+
+
+# --- taking an exam -------------------------------------------------------------
+
+
+def check_may_start(*, person, exam: Exam, now: datetime) -> None:
+    decision = selectors.retake_decision_for(person=person, exam=exam, now=now)
+    if decision.allowed:
+        return
+    extra = {}
+    if decision.available_at is not None:
+        extra["available_at"] = decision.available_at.isoformat()
+    raise Conflict(decision.reason, code=decision.code, **extra)
+
+
+def _draw_form(*, exam: Exam, person, seed: int) -> list[tuple[int, int, list[int]]]:
+    """(topic id, version id, choice order) per item, from the blueprint and the seed.
+
+    Unseen questions first (random among them), then seen ones if the pool
+    runs short; question order and option order shuffled per the exam flags.
+    """
+    rng = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
+    blueprint = list(exam.blueprint.order_by("position", "pk"))
+    pool: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for question_id, topic_id, version_id in selectors.active_question_ids(
+        topic_ids=[rule.topic_id for rule in blueprint]
+    ):
+        pool[topic_id].append((question_id, version_id))
+    seen = set(
+        AttemptItem.objects.filter(attempt__person=person).values_list(
+            "question_version__question_id", flat=True
+        )
+    )
+    picked: list[tuple[int, int]] = []
+    for rule in blueprint:
+        candidates = pool[rule.topic_id]
+        if len(candidates) < rule.count:
+            raise Conflict(
+                "This exam cannot be taken right now: a topic has too few questions.",
+                code="pool_too_small",
+            )
+        ranked = sorted(candidates, key=lambda qv: (qv[0] in seen, rng.random()))
+        picked.extend((rule.topic_id, version_id) for _, version_id in ranked[: rule.count])
+    if exam.shuffle_questions:
+        rng.shuffle(picked)
+    orders: dict[int, list[int]] = defaultdict(list)
+    for version_id, choice_id in (
+        Choice.objects.filter(version_id__in=[v for _, v in picked])
+        .order_by("version_id", "position")
+        .values_list("version_id", "id")
+    ):
+        orders[version_id].append(choice_id)
+    form = []
+    for topic_id, version_id in picked:
+        order = orders[version_id]
+        if exam.shuffle_choices:
+            rng.shuffle(order)
+        form.append((topic_id, version_id, order))
+    return form
+
+
+@transaction.atomic
+def attempt_start(*, person, exam: Exam, now: datetime | None = None) -> tuple[Attempt, bool]:
+    now = now or timezone.now()
+    if not exam.is_published:
+        raise NotFound("No published exam with this slug.", code="exam_not_found")
+    attempt_finalise_overdue(now=now, person=person, exam=exam)
+    existing = Attempt.objects.filter(
+        person=person, exam=exam, status=AttemptStatus.IN_PROGRESS
+    ).first()
+    if existing is not None:
+        return existing, False
+    check_may_start(person=person, exam=exam, now=now)
+    seed = secrets.randbits(62)
+    form = _draw_form(exam=exam, person=person, seed=seed)
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                person=person,
+                exam=exam,
+                seed=seed,
+                started_at=now,
+                deadline=now + timedelta(minutes=exam.time_limit_minutes),
+                pass_mark_percent=exam.pass_mark_percent,
+            )
+            AttemptItem.objects.bulk_create(
+                AttemptItem(
+                    attempt=attempt,
+                    topic_id=topic_id,
+                    question_version_id=version_id,
+                    position=position,
+                    choice_order=order,
+                )
+                for position, (topic_id, version_id, order) in enumerate(form)
+            )
+    except IntegrityError:
+        # Lost the race to a concurrent start (exams_attempt_one_in_progress).
+        existing = Attempt.objects.filter(
+            person=person, exam=exam, status=AttemptStatus.IN_PROGRESS
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return attempt, True
+
+
+def _is_overdue(attempt: Attempt, now: datetime) -> bool:
+    return now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)
+
+
+def _lock_attempt(*, person, attempt_id: int) -> Attempt:
+    attempt = (
+        Attempt.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("exam")
+        .filter(pk=attempt_id, person_id=person.pk)
+        .first()
+    )
+    if attempt is None:
+        raise NotFound("No such attempt.", code="attempt_not_found")
+    return attempt
+
+
+def _clean_choice_ids(item: AttemptItem, kind: str, choice_ids: Sequence) -> list[int]:
+    allowed = list(item.choice_order)
+    wanted = set()
+    for value in choice_ids:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+            raise InvalidChoice(
+                "That option does not belong to this question.", choice_id=str(value)[:40]
+            )
+        wanted.add(value)
+    if kind == QuestionKind.SINGLE and len(wanted) > 1:
+        raise InvalidChoice("This question takes one answer only.")
+    return [cid for cid in allowed if cid in wanted]
+
+
+@transaction.atomic
+def attempt_item_save(
+    *,
+    person,
+    attempt_id: int,
+    item_id: int,
+    choice_ids: Sequence[int] | None = None,
+    flagged: bool | None = None,
+    now: datetime | None = None,
+) -> AttemptItem:
+    """Save one item's selection (`choice_ids`, [] clears it) and/or its flag."""
+    now = now or timezone.now()
+    attempt = _lock_attempt(person=person, attempt_id=attempt_id)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise AttemptClosed("This attempt has been submitted.", closed_because="submitted")
+    if _is_overdue(attempt, now):
+        raise AttemptClosed("The time for this attempt is over.", closed_because="deadline")
+    item = (
+        AttemptItem.objects.select_related("question_version__question")
+        .filter(pk=item_id, attempt_id=attempt.pk)
+        .first()
+    )
+    if item is None:
+        raise NotFound("No such question in this attempt.", code="item_not_found")
+    fields = []
+    if choice_ids is not None:
+        item.selected_choice_ids = _clean_choice_ids(
+            item, item.question_version.question.kind, choice_ids
+        )
+        item.answered_at = now
+        fields += ["selected_choice_ids", "answered_at"]
+    if flagged is not None:
+        item.flagged = bool(flagged)
+        fields.append("flagged")
+    if fields:
+        item.save(update_fields=fields)
+    return item
+
+
+def attempt_answer(
+    *, person, attempt_id: int, item_id: int, choice_ids: Sequence[int], now=None
+) -> AttemptItem:
+    return attempt_item_save(
+        person=person, attempt_id=attempt_id, item_id=item_id, choice_ids=choice_ids, now=now
+    )
+
+
+def attempt_flag(*, person, attempt_id: int, item_id: int, flagged: bool, now=None) -> AttemptItem:
+    return attempt_item_save(
+        person=person, attempt_id=attempt_id, item_id=item_id, flagged=flagged, now=now
+    )
+
+
+def _score(attempt: Attempt) -> scoring.AttemptScore:
+    items = list(
+        AttemptItem.objects.filter(attempt=attempt)
+        .select_related("topic", "question_version__question")
+        .order_by("position")
+    )
+    keys: dict[int, set[int]] = defaultdict(set)
+    for version_id, choice_id in (
+        Choice.objects.filter(
+            version_id__in=[item.question_version_id for item in items], is_correct=True
+        )
+        .order_by()
+        .values_list("version_id", "id")
+    ):
+        keys[version_id].add(choice_id)
+    return scoring.score_attempt(
+        [
+            scoring.ItemResponse(
+                topic=item.topic.name,
+                kind=item.question_version.question.kind,
+                correct_choice_ids=frozenset(keys[item.question_version_id]),
+                selected_choice_ids=frozenset(item.selected_choice_ids),
+                status=item.status,
+            )
+            for item in items
+        ],
+        pass_mark=attempt.pass_mark_percent,
+    )
+
+
+def _store_score(attempt: Attempt, result: scoring.AttemptScore) -> None:
+    attempt.score_correct = result.correct
+    attempt.score_total = result.total
+    attempt.score_percent = result.percent
+    attempt.passed = result.passed
+    attempt.topic_scores = [
+        {
+            "topic": topic.topic,
+            "correct": topic.correct,
+            "total": topic.total,
+            "score_percent": str(topic.percent),
+        }
+        for topic in result.topics
+    ]
+    attempt.save(
+        update_fields=["score_correct", "score_total", "score_percent", "passed", "topic_scores"]
+    )
+
+
+def _send_passed(attempt_id: int) -> None:
+    attempt = Attempt.objects.select_related("exam", "person").get(pk=attempt_id)
+    attempt_passed.send(sender=Attempt, attempt=attempt)
+
+
+def _finalise(*, attempt_id: int, status: str, finished_at: datetime) -> tuple[Attempt, bool]:
+    """Finish and score the attempt if it is still open; (attempt, whether this call did it)."""
+    with transaction.atomic():
+        claimed = Attempt.objects.filter(pk=attempt_id, status=AttemptStatus.IN_PROGRESS).update(
+            status=status, submitted_at=finished_at
+        )
+        attempt = Attempt.objects.select_related("exam").get(pk=attempt_id)
+        if claimed:
+            _store_score(attempt, _score(attempt))
+            if attempt.passed:
+                transaction.on_commit(lambda: _send_passed(attempt_id))
+    return attempt, bool(claimed)
+
+
+@transaction.atomic
+def attempt_submit(*, person, attempt_id: int, now: datetime | None = None) -> Attempt:
+    """Submit once; every later call returns the same stored result."""
+    now = now or timezone.now()
+    attempt = selectors.attempt_get_for_person(person=person, attempt_id=attempt_id)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return attempt
+    if _is_overdue(attempt, now):
+        status, finished_at = AttemptStatus.EXPIRED, attempt.deadline
+    else:
+        status, finished_at = AttemptStatus.SUBMITTED, min(now, attempt.deadline)
+    attempt, _ = _finalise(attempt_id=attempt.pk, status=status, finished_at=finished_at)
+    return attempt
+
+
+def attempt_finalise_if_overdue(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
+    """Lazy finalisation on access: returns the (possibly just finalised) attempt.
+
+    No transaction (and no query) unless the attempt is overdue: reads stay cheap.
+    """
+    now = now or timezone.now()
+    if attempt.status != AttemptStatus.IN_PROGRESS or not _is_overdue(attempt, now):
+        return attempt
+    attempt, _ = _finalise(
+        attempt_id=attempt.pk, status=AttemptStatus.EXPIRED, finished_at=attempt.deadline
+    )
+    return attempt
+
+
+def attempt_finalise_overdue(
+    *, now: datetime | None = None, person=None, exam: Exam | None = None
+) -> int:
+    """Finalise every open attempt past deadline + grace; returns how many this call did."""
+    now = now or timezone.now()
+    candidates = Attempt.objects.filter(
+        status=AttemptStatus.IN_PROGRESS, deadline__lt=now
+    ).select_related("exam")
+    if person is not None:
+        candidates = candidates.filter(person=person)
+    if exam is not None:
+        candidates = candidates.filter(exam=exam)
+    done = 0
+    for attempt in candidates:
+        if not _is_overdue(attempt, now):
+            continue
+        _, claimed = _finalise(
+            attempt_id=attempt.pk, status=AttemptStatus.EXPIRED, finished_at=attempt.deadline
+        )
+        done += claimed
+    return done

@@ -1,0 +1,11 @@
+"""Signals other apps may listen to (exams never imports them).
+
+`attempt_passed(sender=Attempt, attempt=<Attempt>)` is sent exactly once per
+attempt that passes, after the transaction that scored it has committed
+(exams.services.attempt_submit / attempt_finalise_overdue). Receivers must be
+idempotent anyway (a regrade may later turn a fail into a pass).
+"""
+
+from django.dispatch import Signal
+
+attempt_passed = Signal()

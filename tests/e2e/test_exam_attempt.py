@@ -1,0 +1,133 @@
+"""Browser test of a whole exam attempt: answer, reload, offline queue, submit, timeout."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def _signed_in(page, live_server, user):
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def _wait_for(predicate, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def test_whole_attempt_with_reload_and_offline(page, live_server, home_page, shoot, check_a11y):
+    from exams.models import Attempt, AttemptItem
+    from tests.exams.factories import make_exam
+    from tests.lms.factories import UserFactory
+
+    learner = UserFactory()
+    exam = make_exam(topics=2, draw=2, pool=3, multiple_every=0, title="Developer exam")
+    _signed_in(page, live_server, learner)
+
+    page.goto(live_server.url + "/exams/")
+    expect(page.get_by_role("heading", name="Developer exam")).to_be_visible()
+    check_a11y(page)
+    page.get_by_role("button", name="Start attempt").click()
+    expect(page.get_by_role("timer")).to_be_visible()
+    attempt = Attempt.objects.get(person=learner, exam=exam)
+    items = list(AttemptItem.objects.filter(attempt=attempt).order_by("position"))
+    check_a11y(page)
+    shoot(page, "exam-01-attempt")
+
+    # Answer question 1: saved at once, no button.
+    first = page.locator(f'fieldset[data-item="{items[0].pk}"]')
+    first.locator("input").nth(1).check()
+    assert _wait_for(
+        lambda: (
+            AttemptItem.objects.get(pk=items[0].pk).selected_choice_ids
+            == [items[0].choice_order[1]]
+        )
+    )
+    expect(page.locator("#exam-save-status")).to_contain_text("All answers saved")
+    first.get_by_role("button", name="Flag for review").click()
+    assert _wait_for(lambda: AttemptItem.objects.get(pk=items[0].pk).flagged)
+
+    # Reload: the same form, the answer kept.
+    order_before = page.locator("fieldset[data-item]").evaluate_all(
+        "els => els.map(e => e.dataset.item)"
+    )
+    page.reload()
+    assert (
+        page.locator("fieldset[data-item]").evaluate_all("els => els.map(e => e.dataset.item)")
+        == order_before
+    )
+    expect(page.locator(f'fieldset[data-item="{items[0].pk}"] input').nth(1)).to_be_checked()
+    expect(page.locator(f'[data-nav="{items[0].pk}"]')).to_have_class(
+        "exam-nav__link is-answered is-flagged"
+    )
+
+    # Offline: the banner shows, the answer waits on the device.
+    page.context.set_offline(True)
+    second = page.locator(f'fieldset[data-item="{items[1].pk}"]')
+    second.locator("input").nth(2).check()
+    expect(page.locator("#exam-offline")).to_be_visible()
+    shoot(page, "exam-02-offline")
+    time.sleep(0.5)
+    assert AttemptItem.objects.get(pk=items[1].pk).selected_choice_ids == []
+
+    # Back online: the queued answer is sent.
+    page.context.set_offline(False)
+    assert _wait_for(
+        lambda: (
+            AttemptItem.objects.get(pk=items[1].pk).selected_choice_ids
+            == [items[1].choice_order[2]]
+        )
+    )
+    expect(page.locator("#exam-offline")).to_be_hidden()
+
+    # Submit with confirmation; the result shows score and topics, no answers.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Submit answers").click()
+    expect(page.get_by_role("heading", name="Your score")).to_be_visible()
+    expect(page.get_by_role("heading", name="By topic")).to_be_visible()
+    attempt.refresh_from_db()
+    assert attempt.status == "submitted"
+    check_a11y(page)
+    shoot(page, "exam-03-result")
+
+
+def test_timed_out_attempt_is_finalised_with_saved_answers(page, live_server, home_page):
+    from exams import services
+    from exams.models import Attempt
+    from tests.exams.factories import make_exam
+    from tests.lms.factories import UserFactory
+
+    learner = UserFactory()
+    exam = make_exam(topics=1, draw=2, pool=2, multiple_every=0)
+    attempt, _ = services.attempt_start(
+        person=learner, exam=exam, now=timezone.now() - timedelta(minutes=exam.time_limit_minutes)
+    )
+    item = attempt.items.select_related("question_version").first()
+    right = item.question_version.choices.get(is_correct=True).pk
+    services.attempt_answer(
+        person=learner,
+        attempt_id=attempt.pk,
+        item_id=item.pk,
+        choice_ids=[right],
+        now=attempt.deadline - timedelta(seconds=5),
+    )
+    Attempt.objects.filter(pk=attempt.pk).update(
+        deadline=timezone.now() - timedelta(seconds=exam.grace_seconds + 1)
+    )
+    _signed_in(page, live_server, learner)
+    page.goto(live_server.url + f"/exams/attempts/{attempt.pk}/")
+    expect(page.get_by_text("Time ran out")).to_be_visible()
+    expect(page.get_by_text("1 of 2 questions right")).to_be_visible()
