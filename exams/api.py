@@ -14,6 +14,12 @@ Public contract (issue 4; keep paths and fields):
 - POST /attempts/{id}/submit               `{status, score_percent, passed, topics}`;
                                            a second call answers the same body
 
+- GET  /exams/{slug}/item-analysis         instructors and staff (403 otherwise): per question
+                                           difficulty, discrimination, options chosen, flags;
+                                           attempts, mean, sd, KR-20
+- GET  /question-banks/{slug}/export?format=gift|csv   instructors and staff; a file download,
+                                           422 `invalid_format`
+
 Nobody sees another person's attempt (404 `attempt_not_found`). No response
 carries which option is right or an explanation before the attempt is scored,
 and not after either (certification exam). An overdue attempt is finalised on
@@ -22,6 +28,7 @@ access. Errors are lms.api's `{detail, code}`.
 
 from datetime import datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictInt, model_validator
@@ -211,3 +218,96 @@ def attempt_item_save(
 def attempt_submit(request, attempt_id: int = AttemptId):
     attempt = services.attempt_submit(person=request.auth, attempt_id=attempt_id)
     return selectors.attempt_result_for(attempt)
+
+
+# --- authoring (instructors and programme staff) ------------------------------------
+
+
+class OptionStatOut(Schema):
+    id: int
+    text: str
+    is_correct: bool
+    count: int
+    share: float | None
+
+
+class QuestionStatOut(Schema):
+    question_id: int
+    version: int
+    topic: str
+    stem: str
+    status: str
+    attempts: int
+    difficulty: float | None
+    discrimination: float | None
+    blank: int | None
+    flags: list[str]
+    options: list[OptionStatOut]
+
+
+class ItemAnalysisOut(Schema):
+    exam: str
+    attempts: int
+    mean: float | None
+    sd_population: float | None
+    sd_sample: float | None
+    kr20: float | None
+    questions: list[QuestionStatOut]
+
+
+@router.get(
+    "/exams/{slug}/item-analysis",
+    response={200: ItemAnalysisOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Item analysis of an exam (instructors and staff)",
+)
+def exam_item_analysis(request, slug: str = Slug):
+    services.check_exam_author(request.auth)
+    report = selectors.exam_item_analysis(exam=selectors.exam_get_any(slug=slug))
+    s = report.statistics
+    return {
+        "exam": report.exam.slug,
+        "attempts": s.attempts,
+        "mean": s.mean,
+        "sd_population": s.sd_population,
+        "sd_sample": s.sd_sample,
+        "kr20": s.kr20,
+        "questions": [
+            {
+                "question_id": row.question.question_id,
+                "version": row.question.version,
+                "topic": row.question.topic,
+                "stem": row.question.stem,
+                "status": row.question.status,
+                "attempts": row.stats.attempts,
+                "difficulty": row.stats.difficulty,
+                "discrimination": row.stats.discrimination,
+                "blank": row.stats.blank,
+                "flags": [str(flag) for flag in row.stats.flags],
+                "options": [
+                    {
+                        "id": choice.id,
+                        "text": choice.text,
+                        "is_correct": choice.is_correct,
+                        "count": freq.count,
+                        "share": freq.share,
+                    }
+                    for choice, freq in row.option_rows
+                ],
+            }
+            for row in report.rows
+        ],
+    }
+
+
+@router.get(
+    "/question-banks/{slug}/export",
+    response={200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="Export a question bank as GIFT or CSV (instructors and staff)",
+)
+def bank_export(request, slug: str = Slug, format: str = "gift"):  # noqa: A002 - public name
+    services.check_exam_author(request.auth)
+    bank = selectors.bank_get(slug=slug)
+    text, content_type, filename = selectors.bank_export(bank=bank, format=format)
+    response = HttpResponse(text, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -291,3 +291,42 @@ class AttemptItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt} #{self.position}"
+
+
+class RegradeAction(models.TextChoices):
+    DROP = "dropped", "Drop (not counted for anyone)"
+    CREDIT = "credited", "Credit to everyone"
+    RESTORE = "normal", "Count normally again"
+
+
+class RegradeEvent(models.Model):
+    """History of one drop/credit/restore of a question in an exam, never edited.
+
+    `changes` holds one entry per finished attempt that was regraded:
+    {"attempt": id, "person": id, "before": {"score_percent": "75.00",
+    "passed": false}, "after": {...}}.
+    """
+
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="regrade_events")
+    question_version = models.ForeignKey(
+        QuestionVersion, on_delete=models.PROTECT, related_name="regrade_events"
+    )
+    action = models.CharField(max_length=10, choices=RegradeAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="exam_regrade_events",
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    items_changed = models.PositiveIntegerField(default=0)
+    changes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["exam", "created_at"], name="exams_regrade_exam")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.question_version} in {self.exam}"

@@ -10,10 +10,15 @@ Contract:
   call of the certification check per exam.
 - Nothing returned before an attempt is scored carries correctness: the form
   has choice ids and texts only, never `is_correct` or explanations.
+- Authoring reads (for instructors only; callers check the role):
+  `bank_questions_for_export` / `bank_export` are 2 queries for any bank size,
+  `exam_item_analysis` is 3 queries for any number of attempts and questions.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,10 +28,22 @@ from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils.module_loading import import_string
 
-from lms.errors import NotFound
+from lms.errors import DomainError, NotFound
 
-from . import rules
-from .models import Attempt, AttemptItem, AttemptStatus, Choice, Exam, Question
+from . import csv_io, gift, rules
+from . import item_analysis as ia
+from .models import (
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    Choice,
+    Exam,
+    ItemStatus,
+    Question,
+    QuestionBank,
+    QuestionVersion,
+    RegradeEvent,
+)
 
 DEFAULT_CERTIFIED_CHECK = "exams.selectors.never_certified"
 
@@ -273,4 +290,304 @@ def active_question_ids(*, topic_ids) -> list[tuple[int, int, int]]:
         )
         .order_by("pk")
         .values_list("pk", "topic_id", "current_version_id")
+    )
+
+
+# --- authoring reads: export, item analysis, regrade history -------------------
+
+
+@dataclass(frozen=True)
+class BankQuestion:
+    """A question of a bank as exported: its current version's text and options."""
+
+    question_id: int
+    version: int
+    topic: str
+    title: str
+    kind: str
+    difficulty: str
+    is_active: bool
+    stem: str
+    explanation: str
+    choices: tuple[tuple[str, bool], ...]
+
+
+def bank_get(*, slug: str) -> QuestionBank:
+    bank = QuestionBank.objects.filter(slug=slug).first()
+    if bank is None:
+        raise NotFound("No question bank with this slug.", code="bank_not_found")
+    return bank
+
+
+def bank_questions_for_export(*, bank: QuestionBank) -> list[BankQuestion]:
+    """Every question of the bank (retired ones too) in topic order; 2 queries."""
+    questions = list(
+        Question.objects.filter(topic__bank=bank, current_version__isnull=False)
+        .select_related("topic", "current_version")
+        .order_by("topic__position", "topic__name", "pk")
+    )
+    options: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+    for version_id, text, is_correct in (
+        Choice.objects.filter(version_id__in=[q.current_version_id for q in questions])
+        .order_by("version_id", "position")
+        .values_list("version_id", "text", "is_correct")
+    ):
+        options[version_id].append((text, is_correct))
+    return [
+        BankQuestion(
+            question_id=q.pk,
+            version=q.current_version.number,
+            topic=q.topic.name,
+            title=q.title,
+            kind=q.kind,
+            difficulty=q.difficulty,
+            is_active=q.is_active,
+            stem=q.current_version.stem,
+            explanation=q.current_version.explanation,
+            choices=tuple(options[q.current_version_id]),
+        )
+        for q in questions
+    ]
+
+
+EXPORT_FORMATS = {
+    "gift": ("text/plain; charset=utf-8", "txt"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+}
+
+
+def bank_export(*, bank: QuestionBank, format: str) -> tuple[str, str, str]:  # noqa: A002
+    """(text, content type, file name) of the bank as GIFT or CSV; 2 queries."""
+    if format not in EXPORT_FORMATS:
+        raise DomainError("The format must be gift or csv.", code="invalid_format", status=422)
+    questions = bank_questions_for_export(bank=bank)
+    if format == "gift":
+        text = gift.to_gift(
+            [
+                gift.GiftQuestion(
+                    topic=q.topic,
+                    title=q.title,
+                    kind=q.kind,
+                    stem=q.stem,
+                    choices=q.choices,
+                    explanation=q.explanation,
+                )
+                for q in questions
+            ],
+            header=f"Question bank {bank.title} ({bank.slug})",
+        )
+    else:
+        text = csv_io.to_csv(
+            [
+                csv_io.CsvQuestion(
+                    topic=q.topic,
+                    kind=q.kind,
+                    stem=q.stem,
+                    choices=q.choices,
+                    explanation=q.explanation,
+                    question_id=q.question_id,
+                    version=q.version,
+                )
+                for q in questions
+            ],
+            bank_slug=bank.slug,
+        )
+    content_type, extension = EXPORT_FORMATS[format]
+    return text, content_type, f"{bank.slug}.{extension}"
+
+
+@dataclass(frozen=True)
+class AnalysedChoice:
+    id: int
+    text: str
+    is_correct: bool
+
+
+@dataclass(frozen=True)
+class AnalysedQuestion:
+    """One column of the analysis: a question version as given in the exam."""
+
+    version_id: int
+    question_id: int
+    version: int
+    topic: str
+    stem: str
+    kind: str
+    status: str  # normal | dropped | credited | mixed
+    choices: tuple[AnalysedChoice, ...]
+
+
+@dataclass(frozen=True)
+class ItemAnalysisRow:
+    question: AnalysedQuestion
+    stats: ia.ItemStatistics
+
+    @property
+    def option_rows(self):
+        return [
+            (choice, freq)
+            for choice, freq in zip(self.question.choices, self.stats.options, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class ItemAnalysisReport:
+    exam: Exam
+    statistics: ia.ExamStatistics
+    rows: tuple[ItemAnalysisRow, ...]
+
+
+FINISHED = (AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED)
+
+
+def exam_item_analysis(*, exam: Exam) -> ItemAnalysisReport:
+    """Item analysis of the exam's finished attempts from the stored items (3 queries).
+
+    Columns are question versions (the options differ between versions). A
+    dropped item is left out (not given, as scoring leaves it out); a credited
+    one counts as correct, as `scoring.score_attempt` counts it.
+    """
+    items = list(
+        AttemptItem.objects.filter(attempt__exam=exam, attempt__status__in=FINISHED)
+        .order_by("attempt_id", "position")
+        .values_list("attempt_id", "question_version_id", "status", "selected_choice_ids")
+    )
+    version_ids = sorted({version_id for _, version_id, _, _ in items})
+    versions = {
+        v.pk: v
+        for v in QuestionVersion.objects.filter(pk__in=version_ids).select_related(
+            "question__topic"
+        )
+    }
+    choices: dict[int, list[AnalysedChoice]] = defaultdict(list)
+    for version_id, choice_id, text, is_correct in (
+        Choice.objects.filter(version_id__in=version_ids)
+        .order_by("version_id", "position")
+        .values_list("version_id", "id", "text", "is_correct")
+    ):
+        choices[version_id].append(AnalysedChoice(id=choice_id, text=text, is_correct=is_correct))
+
+    statuses: dict[int, set[str]] = defaultdict(set)
+    for _, version_id, status, _ in items:
+        statuses[version_id].add(status)
+    ordered = sorted(
+        version_ids,
+        key=lambda vid: (
+            versions[vid].question.topic.position,
+            versions[vid].question.topic.name,
+            versions[vid].question_id,
+            versions[vid].number,
+        ),
+    )
+    column = {vid: j for j, vid in enumerate(ordered)}
+    keys = {vid: frozenset(c.id for c in choices[vid] if c.is_correct) for vid in ordered}
+    valid = {vid: frozenset(c.id for c in choices[vid]) for vid in ordered}
+
+    responses: list[list[int | None]] = []
+    selections: list[list[frozenset | None]] = []
+    last_attempt = None
+    for attempt_id, version_id, status, selected in items:
+        if attempt_id != last_attempt:
+            responses.append([None] * len(ordered))
+            selections.append([None] * len(ordered))
+            last_attempt = attempt_id
+        if status == ItemStatus.DROPPED:
+            continue
+        j = column[version_id]
+        chosen = frozenset(selected) & valid[version_id]
+        responses[-1][j] = 1 if status == ItemStatus.CREDITED else int(chosen == keys[version_id])
+        selections[-1][j] = chosen
+
+    statistics = ia.analyse_items(
+        responses,
+        options=[
+            ia.ItemOptions(option_ids=tuple(c.id for c in choices[vid]), correct_ids=keys[vid])
+            for vid in ordered
+        ],
+        selections=selections,
+        item_count=len(ordered),
+    )
+    rows = []
+    for vid, stats in zip(ordered, statistics.items, strict=True):
+        version = versions[vid]
+        status_set = statuses[vid]
+        rows.append(
+            ItemAnalysisRow(
+                question=AnalysedQuestion(
+                    version_id=vid,
+                    question_id=version.question_id,
+                    version=version.number,
+                    topic=version.question.topic.name,
+                    stem=version.stem,
+                    kind=version.question.kind,
+                    status=status_set.pop() if len(status_set) == 1 else "mixed",
+                    choices=tuple(choices[vid]),
+                ),
+                stats=stats,
+            )
+        )
+    return ItemAnalysisReport(exam=exam, statistics=statistics, rows=tuple(rows))
+
+
+def item_analysis_csv(report: ItemAnalysisReport) -> str:
+    """One row per option (and one per question for its own figures), for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    s = report.statistics
+    writer.writerow(["exam", report.exam.slug, "attempts", s.attempts, "mean", s.mean])
+    writer.writerow(["sd_population", s.sd_population, "sd_sample", s.sd_sample, "kr20", s.kr20])
+    writer.writerow([])
+    writer.writerow(
+        [
+            "question_id",
+            "version",
+            "topic",
+            "stem",
+            "status",
+            "attempts",
+            "difficulty",
+            "discrimination",
+            "flags",
+            "option",
+            "is_correct",
+            "chosen",
+            "share",
+        ]
+    )
+
+    def safe(value: str) -> str:
+        return "'" + value if value.startswith(("=", "+", "-", "@")) else value
+
+    for row in report.rows:
+        q, st = row.question, row.stats
+        head = [
+            q.question_id,
+            q.version,
+            safe(q.topic),
+            safe(q.stem),
+            q.status,
+            st.attempts,
+            st.difficulty,
+            st.discrimination,
+            " ".join(st.flags),
+        ]
+        writer.writerow([*head, "(blank)", "", st.blank, ""])
+        for choice, freq in row.option_rows:
+            writer.writerow([*head, safe(choice.text), choice.is_correct, freq.count, freq.share])
+    return out.getvalue()
+
+
+def exam_get_any(*, slug: str) -> Exam:
+    """Any exam (published or not), for authors."""
+    exam = Exam.objects.filter(slug=slug).first()
+    if exam is None:
+        raise NotFound("No exam with this slug.", code="exam_not_found")
+    return exam
+
+
+def regrade_events_for(*, exam: Exam) -> list[RegradeEvent]:
+    return list(
+        RegradeEvent.objects.filter(exam=exam)
+        .select_related("actor", "question_version__question")
+        .order_by("-created_at", "-pk")
     )

@@ -29,6 +29,15 @@ Contract:
   once per passing attempt.
 - `attempt_finalise_overdue` finalises (expired, scored) every attempt past
   `deadline + grace`; idempotent, safe to run from several workers at once.
+- `bank_import_gift` / `bank_import_csv` return an `ImportReport`; a file with
+  any bad line (format or question rules) imports nothing and the report
+  lists every bad line with its number. `import_text_from_upload` refuses
+  huge (413 `import_too_large`) and binary/non-UTF-8 files (422
+  `invalid_import_file`) before parsing.
+- `exam_question_regrade_preview` (dry run, writes nothing) and
+  `exam_question_regrade` drop, credit or restore one question version for
+  everyone who took an exam, rescore the finished attempts and keep the
+  before/after of each on a `RegradeEvent`.
 """
 
 from __future__ import annotations
@@ -39,13 +48,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lms.errors import Conflict, DomainError, NotFound
+from lms.errors import Conflict, DomainError, NotFound, PermissionDenied
+from lms.permissions import is_instructor
 
-from . import scoring, selectors
+from . import csv_io, gift, scoring, selectors
 from .models import (
     MAX_CHOICES,
     MIN_CHOICES,
@@ -59,6 +70,8 @@ from .models import (
     Question,
     QuestionKind,
     QuestionVersion,
+    RegradeAction,
+    RegradeEvent,
     Topic,
 )
 from .signals import attempt_passed
@@ -542,3 +555,470 @@ def attempt_finalise_overdue(
         )
         done += claimed
     return done
+
+
+# --- authoring guards -------------------------------------------------------------
+
+
+def check_exam_author(user) -> None:
+    """Instructors and programme staff author banks and exams and see item analysis."""
+    if not is_instructor(user):
+        raise PermissionDenied("Only instructors and programme staff can do this.")
+
+
+# --- import ------------------------------------------------------------------------
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_QUESTIONS = 5000
+
+
+class ImportRefused(DomainError):
+    status = 422
+    code = "invalid_import_file"
+
+
+class ImportTooLarge(DomainError):
+    status = 413
+    code = "import_too_large"
+
+
+def import_text_from_bytes(data: bytes, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
+    """The uploaded file as text, or a clear refusal (too large, binary, not UTF-8)."""
+    if len(data) > max_bytes:
+        raise ImportTooLarge(
+            f"The file is larger than {max_bytes // 1024} KiB; split the bank into smaller files."
+        )
+    if not data.strip():
+        raise ImportRefused("The file is empty.")
+    if b"\x00" in data:
+        raise ImportRefused("This is a binary file, not a GIFT or CSV text file.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportRefused(
+            f"The file is not UTF-8 text (byte {error.start + 1} cannot be read); "
+            "save it as UTF-8 and try again."
+        ) from None
+    return text
+
+
+def import_text_from_upload(upload, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
+    """Read at most `max_bytes` + 1 bytes of an uploaded file (never the whole of a huge one)."""
+    if upload is None:
+        raise ImportRefused("Choose a file to import.")
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes:
+        raise ImportTooLarge(
+            f"The file is larger than {max_bytes // 1024} KiB; split the bank into smaller files."
+        )
+    return import_text_from_bytes(upload.read(max_bytes + 1), max_bytes=max_bytes)
+
+
+@dataclass(frozen=True)
+class ImportLineError:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    format: str
+    created: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    topics_created: tuple[str, ...] = ()
+    errors: tuple[ImportLineError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def summary(self) -> str:
+        if self.errors:
+            return f"Nothing was imported: {len(self.errors)} line(s) have errors."
+        return (
+            f"{self.created} question(s) created, {self.revised} revised, "
+            f"{self.unchanged} unchanged; {len(self.topics_created)} new topic(s)."
+        )
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    line: int
+    topic: str
+    kind: str
+    stem: str
+    choices: tuple[tuple[str, bool], ...]
+    explanation: str
+    title: str = ""
+    question_id: int | None = None
+
+
+def _validate_incoming(items: Sequence[_Incoming]) -> list[ImportLineError]:
+    errors = []
+    if len(items) > MAX_IMPORT_QUESTIONS:
+        errors.append(
+            ImportLineError(1, f"More than {MAX_IMPORT_QUESTIONS} questions in one file.")
+        )
+    for item in items:
+        try:
+            if len(item.topic) > 200:
+                raise InvalidQuestion("The topic name is longer than 200 characters.")
+            if len(item.title) > 200:
+                raise InvalidQuestion("The title is longer than 200 characters.")
+            check_stem(item.stem)
+            check_choices(
+                kind=item.kind, choices=[ChoiceSpec(text, right) for text, right in item.choices]
+            )
+        except InvalidQuestion as error:
+            errors.append(ImportLineError(item.line, error.message))
+    return errors
+
+
+def _bank_import(*, bank, fmt: str, items: Sequence[_Incoming], errors: Sequence) -> ImportReport:
+    """All or nothing: any error (format or rules) and nothing is written."""
+    line_errors = [ImportLineError(e.line, e.message) for e in errors]
+    line_errors += _validate_incoming(items)
+    if line_errors:
+        return ImportReport(format=fmt, errors=tuple(sorted(line_errors, key=lambda e: e.line)))
+    existing = selectors.bank_questions_for_export(bank=bank)
+    by_id = {q.question_id: q for q in existing}
+    by_text = {(q.topic, q.stem): q for q in existing}
+    topics = {topic.name: topic for topic in Topic.objects.filter(bank=bank)}
+    next_position = max((t.position for t in topics.values()), default=-1) + 1
+    created = revised = unchanged = 0
+    new_topics = []
+    for item in items:
+        topic = topics.get(item.topic)
+        if topic is None:
+            topic = Topic.objects.create(bank=bank, name=item.topic, position=next_position)
+            next_position += 1
+            topics[item.topic] = topic
+            new_topics.append(item.topic)
+        known = by_id.get(item.question_id) if item.question_id else None
+        if known is None:
+            same_text = by_text.get((item.topic, item.stem))
+            if same_text is not None and (
+                same_text.kind,
+                same_text.choices,
+                same_text.explanation,
+            ) == (item.kind, item.choices, item.explanation):
+                unchanged += 1  # importing the same file twice does not duplicate it
+                continue
+            question_create(
+                topic=topic,
+                kind=item.kind,
+                stem=item.stem,
+                choices=[ChoiceSpec(text, right) for text, right in item.choices],
+                explanation=item.explanation,
+                title=item.title,
+            )
+            created += 1
+            continue
+        same = (known.topic, known.kind, known.stem, known.choices, known.explanation) == (
+            item.topic,
+            item.kind,
+            item.stem,
+            item.choices,
+            item.explanation,
+        )
+        if same:
+            unchanged += 1
+            continue
+        question = Question.objects.get(pk=known.question_id)
+        if question.topic_id != topic.pk:
+            question.topic = topic
+            question.save(update_fields=["topic"])
+        question_revise(
+            question=question,
+            stem=item.stem,
+            choices=[ChoiceSpec(text, right) for text, right in item.choices],
+            explanation=item.explanation,
+            kind=item.kind,
+        )
+        revised += 1
+    return ImportReport(
+        format=fmt,
+        created=created,
+        revised=revised,
+        unchanged=unchanged,
+        topics_created=tuple(new_topics),
+    )
+
+
+@transaction.atomic
+def bank_import_gift(*, bank, text: str) -> ImportReport:
+    """Import GIFT text into `bank` (topics from `$CATEGORY`); nothing if any line is bad.
+
+    GIFT carries no question ids: every question is new, except one identical
+    (topic, text, options, explanation) to a question already in the bank.
+    """
+    parsed = gift.parse_gift(text)
+    if not parsed.questions and not parsed.errors:
+        return ImportReport(format="gift", errors=(ImportLineError(1, "No questions found."),))
+    items = [
+        _Incoming(
+            line=q.line,
+            topic=q.topic,
+            kind=q.kind,
+            stem=q.stem,
+            choices=q.choices,
+            explanation=q.explanation,
+            title=q.title,
+        )
+        for q in parsed.questions
+    ]
+    return _bank_import(bank=bank, fmt="gift", items=items, errors=parsed.errors)
+
+
+@transaction.atomic
+def bank_import_csv(*, bank, text: str) -> ImportReport:
+    """Import CSV rows into `bank`; nothing if any line is bad.
+
+    A row whose `question_id` is a question of this bank revises it (a new
+    version if it was used in an attempt; unchanged if the text and options are
+    the same); other rows create questions.
+    """
+    parsed = csv_io.parse_csv(text, bank_slug=bank.slug)
+    items = [
+        _Incoming(
+            line=q.line,
+            topic=q.topic,
+            kind=q.kind,
+            stem=q.stem,
+            choices=q.choices,
+            explanation=q.explanation,
+            question_id=q.question_id,
+        )
+        for q in parsed.questions
+    ]
+    return _bank_import(bank=bank, fmt="csv", items=items, errors=parsed.errors)
+
+
+# --- drop / credit and regrade -----------------------------------------------------
+
+
+class RegradeRefused(Conflict):
+    code = "regrade_refused"
+
+
+@dataclass(frozen=True)
+class RegradeChange:
+    attempt_id: int
+    person_id: int
+    person: str
+    before_percent: Decimal
+    before_passed: bool
+    after_percent: Decimal
+    after_passed: bool
+
+    @property
+    def pass_changed(self) -> bool:
+        return self.before_passed != self.after_passed
+
+
+@dataclass(frozen=True)
+class RegradePlan:
+    exam: Exam
+    question_version: QuestionVersion
+    action: str
+    items: int  # attempt items whose status changes (open attempts included)
+    changes: tuple[RegradeChange, ...]  # finished attempts, before and after
+
+    @property
+    def pass_fail_changes(self) -> tuple[RegradeChange, ...]:
+        return tuple(change for change in self.changes if change.pass_changed)
+
+
+def _plan_regrade(*, exam: Exam, question_version: QuestionVersion, action: str) -> RegradePlan:
+    if action not in RegradeAction.values:
+        raise DomainError("The action must be dropped, credited or normal.", code="invalid_action")
+    targets = AttemptItem.objects.filter(attempt__exam=exam, question_version=question_version)
+    if not targets.exists():
+        raise NotFound("No attempt of this exam was given this question.", code="item_not_found")
+    items_to_change = targets.exclude(status=action).count()
+    attempt_ids = list(
+        targets.exclude(status=action)
+        .filter(attempt__status__in=selectors.FINISHED)
+        .values_list("attempt_id", flat=True)
+    )
+    attempts = {
+        a.pk: a for a in Attempt.objects.filter(pk__in=attempt_ids).select_related("person")
+    }
+    items_by_attempt: dict[int, list[AttemptItem]] = defaultdict(list)
+    for item in (
+        AttemptItem.objects.filter(attempt_id__in=attempt_ids)
+        .select_related("topic", "question_version__question")
+        .order_by("attempt_id", "position")
+    ):
+        items_by_attempt[item.attempt_id].append(item)
+    keys: dict[int, set[int]] = defaultdict(set)
+    for version_id, choice_id in (
+        Choice.objects.filter(
+            version_id__in={i.question_version_id for v in items_by_attempt.values() for i in v},
+            is_correct=True,
+        )
+        .order_by()
+        .values_list("version_id", "id")
+    ):
+        keys[version_id].add(choice_id)
+    changes = []
+    for attempt_id in sorted(attempts):
+        attempt = attempts[attempt_id]
+        try:
+            after = scoring.score_attempt(
+                [
+                    scoring.ItemResponse(
+                        topic=item.topic.name,
+                        kind=item.question_version.question.kind,
+                        correct_choice_ids=frozenset(keys[item.question_version_id]),
+                        selected_choice_ids=frozenset(item.selected_choice_ids),
+                        status=action
+                        if item.question_version_id == question_version.pk
+                        else item.status,
+                    )
+                    for item in items_by_attempt[attempt_id]
+                ],
+                pass_mark=attempt.pass_mark_percent,
+            )
+        except scoring.ScoringError as error:
+            raise RegradeRefused(
+                f"Attempt {attempt_id} would have no question left to score: {error.message}",
+                attempt=attempt_id,
+            ) from None
+        changes.append(
+            RegradeChange(
+                attempt_id=attempt_id,
+                person_id=attempt.person_id,
+                person=attempt.person.legal_name or attempt.person.email,
+                before_percent=attempt.score_percent,
+                before_passed=bool(attempt.passed),
+                after_percent=after.percent,
+                after_passed=after.passed,
+            )
+        )
+    return RegradePlan(
+        exam=exam,
+        question_version=question_version,
+        action=action,
+        items=items_to_change,
+        changes=tuple(changes),
+    )
+
+
+def exam_question_regrade_preview(
+    *, exam: Exam, question_version: QuestionVersion, action: str
+) -> RegradePlan:
+    """Dry run: what dropping/crediting/restoring the question would do; writes nothing."""
+    return _plan_regrade(exam=exam, question_version=question_version, action=action)
+
+
+@transaction.atomic
+def exam_question_regrade(
+    *,
+    exam: Exam,
+    question_version: QuestionVersion,
+    action: str,
+    actor=None,
+    reason: str = "",
+) -> RegradeEvent:
+    """Drop, credit or restore a question for everyone who took `exam`, and regrade.
+
+    Every item of that question version in the exam's attempts takes the new
+    status (open attempts are scored with it when they finish); finished
+    attempts are scored again and the before/after of each is kept on a
+    `RegradeEvent`. `attempt_passed` is sent for each attempt that now passes
+    and did not before (receivers are idempotent). 409 `regrade_refused` when
+    nothing would change or an attempt would be left with nothing to score.
+    """
+    # Lock the exam's row: two regrades of one exam run one after the other.
+    exam = Exam.objects.select_for_update().get(pk=exam.pk)
+    plan = _plan_regrade(exam=exam, question_version=question_version, action=action)
+    if plan.items == 0:
+        raise RegradeRefused(
+            f"Nothing to change: the question is already {RegradeAction(action).label.lower()}."
+        )
+    AttemptItem.objects.filter(attempt__exam=exam, question_version=question_version).exclude(
+        status=action
+    ).update(status=action)
+    newly_passed = []
+    for change in plan.changes:
+        attempt = Attempt.objects.get(pk=change.attempt_id)
+        _store_score(attempt, _score(attempt))
+        if attempt.passed and not change.before_passed:
+            newly_passed.append(attempt.pk)
+    for attempt_id in newly_passed:
+        transaction.on_commit(lambda attempt_id=attempt_id: _send_passed(attempt_id))
+    return RegradeEvent.objects.create(
+        exam=exam,
+        question_version=question_version,
+        action=action,
+        actor=actor,
+        reason=reason.strip()[:2000],
+        items_changed=plan.items,
+        changes=[
+            {
+                "attempt": change.attempt_id,
+                "person": change.person_id,
+                "before": {
+                    "score_percent": str(change.before_percent),
+                    "passed": change.before_passed,
+                },
+                "after": {
+                    "score_percent": str(change.after_percent),
+                    "passed": change.after_passed,
+                },
+            }
+            for change in plan.changes
+        ],
+    )
+
+
+@transaction.atomic
+def question_update(
+    *,
+    question: Question,
+    topic: Topic,
+    kind: str,
+    stem: str,
+    choices: Sequence[ChoiceSpec],
+    explanation: str = "",
+    difficulty: str = Difficulty.MEDIUM,
+    title: str = "",
+    is_active: bool = True,
+) -> Question:
+    """The admin's save: details in place, wording/options through `question_revise`.
+
+    A question whose text, kind and options did not change keeps its version.
+    """
+    check_stem(stem)
+    check_choices(kind=kind, choices=choices)
+    if difficulty not in Difficulty.values:
+        raise InvalidQuestion(f"Unknown difficulty {difficulty!r}.")
+    question = Question.objects.select_related("current_version").get(pk=question.pk)
+    current = question.current_version
+    wanted = (
+        kind,
+        stem.strip(),
+        explanation.strip(),
+        [(c.text.strip(), c.is_correct) for c in choices],
+    )
+    stored = (
+        question.kind,
+        current.stem if current else None,
+        current.explanation if current else None,
+        [(c.text, c.is_correct) for c in current.choices.order_by("position")] if current else None,
+    )
+    if wanted != stored:
+        question_revise(
+            question=question, stem=stem, choices=choices, explanation=explanation, kind=kind
+        )
+        question.refresh_from_db()
+    question.topic = topic
+    question.title = title.strip()
+    question.difficulty = difficulty
+    question.save(update_fields=["topic", "title", "difficulty"])
+    if question.is_active != is_active:
+        question_set_active(question=question, active=is_active)
+    return question
