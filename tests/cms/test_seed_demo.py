@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from courses.models import CoursePage, Event, EventRegistration, LessonPage
+from exams.models import Exam, Question
 from partners.models import Membership, Partner
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +18,8 @@ def snapshot():
         sorted(LessonPage.objects.values_list("url_path", "live")),
         sorted(Event.objects.values_list("title", "capacity")),
         sorted(EventRegistration.objects.values_list("event__title", "person__email", "status")),
+        sorted(Exam.objects.values_list("slug", "is_published")),
+        Question.objects.count(),
     )
 
 
@@ -48,6 +51,10 @@ def test_seed_demo_creates_the_documented_accounts_and_is_idempotent():
     events = list(Event.objects.all())
     assert len(events) == 2
     assert any(e.registrations.filter(status="waitlisted").exists() for e in events)
+    assert set(Exam.objects.filter(is_published=True).values_list("title", flat=True)) >= {
+        "Developer certification exam",
+        "Architect certification exam",
+    }
 
 
 def test_seed_demo_refuses_production_settings_without_force(settings):

@@ -15,6 +15,8 @@ from django.db import transaction
 
 from courses.demo import seed_courses, seed_events
 from courses.models import CoursePage
+from exams.demo import seed_exams
+from exams.models import Exam
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
 from partners.models import Membership, Partner
 from partners.services import membership_start, partner_create
@@ -87,7 +89,7 @@ PEOPLE = [
 
 
 class Command(BaseCommand):
-    help = "Load idempotent demo data (people, partners, memberships, courses, events)."
+    help = "Load idempotent demo data (people, partners, memberships, courses, events, exams)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -157,4 +159,7 @@ class Command(BaseCommand):
         seed_events(
             instructor=User.objects.get(email="instructor@academy.example"), learners=learners
         )
+        exams_before = Exam.objects.count()
+        seed_exams()
+        created += Exam.objects.count() - exams_before
         return created
