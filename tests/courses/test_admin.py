@@ -37,11 +37,12 @@ def test_instructors_may_author_in_the_course_section_only(instructor, catalogue
     assert grants == {
         (catalogue.pk, "add_page"),
         (catalogue.pk, "change_page"),
-        (catalogue.pk, "publish_page"),
     }
     course = CoursePageFactory()
     assert catalogue.permissions_for_user(instructor).can_add_subpage()
-    assert course.permissions_for_user(instructor).can_publish()
+    # Publishing goes through the "Course review" workflow (courses/0005, test_workflow.py).
+    assert course.permissions_for_user(instructor).can_edit()
+    assert not course.permissions_for_user(instructor).can_publish()
     home = catalogue.get_parent()
     assert not home.permissions_for_user(instructor).can_edit()
     assert not home.permissions_for_user(instructor).can_add_subpage()
@@ -58,12 +59,13 @@ def test_instructor_creates_a_lesson_through_the_admin(client, instructor):
             "summary": "Retry safely.",
             "estimated_minutes": "12",
             "body-count": "0",
-            "action-publish": "publish",
+            "action-submit": "submit",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     lesson = LessonPage.objects.get(slug="idempotency-keys")
-    assert lesson.live and lesson.get_parent().pk == course.pk
+    assert lesson.get_parent().pk == course.pk
+    assert not lesson.live and lesson.current_workflow_state is not None  # awaits approval
 
 
 def test_the_catalogue_accepts_courses_and_courses_accept_lessons_only():
