@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.db.models.functions import Length, Substr
 from django.http import QueryDict
 from wagtail.models import Page, PageViewRestriction
@@ -63,15 +63,18 @@ def hidden_paths_for(user) -> list[str]:
     )
     signed_in = bool(getattr(user, "is_authenticated", False))
     is_superuser = bool(getattr(user, "is_superuser", False))
-    groups = role_names(user) if signed_in else frozenset()
+    groups = None  # the user's groups are read only if a group restriction exists
     paths: dict[int, str] = {}
     passed: set[int] = set()
     for pk, path, kind, group_name in rows:
         paths[pk] = path
         if kind == PageViewRestriction.LOGIN and signed_in:
             passed.add(pk)
-        elif kind == PageViewRestriction.GROUPS and (is_superuser or group_name in groups):
-            passed.add(pk)
+        elif kind == PageViewRestriction.GROUPS:
+            if groups is None:
+                groups = role_names(user) if signed_in else frozenset()
+            if is_superuser or group_name in groups:
+                passed.add(pk)
     return sorted({path for pk, path in paths.items() if pk not in passed})
 
 
@@ -86,18 +89,36 @@ def _live_courses(hidden: list[str]):
     return CoursePage.objects.live().filter(visible_q(hidden))
 
 
-def live_lessons_of(course_paths, hidden: list[str]):
-    """Live visible lessons of the given courses, in order, without their bodies."""
+def live_lessons_of(course_paths, hidden: list[str], *, done_by=None):
+    """Live visible lessons of the given courses, in order, without their bodies.
+
+    With `done_by` (a user) each lesson carries `done`: whether that person
+    completed it (read in the same query)."""
     if not course_paths:
         return []
-    return list(
-        LessonPage.objects.live()
-        .filter(visible_q(hidden))
-        .annotate(parent_path=Substr("path", 1, Length("path") - STEPLEN))
-        .filter(parent_path__in=list(course_paths))
-        .only("id", "title", "slug", "path", "depth", "url_path", "estimated_minutes")
-        .order_by("path")
-    )
+    course_paths = list(course_paths)
+    lessons = LessonPage.objects.live().filter(visible_q(hidden))
+    if len(course_paths) == 1:  # the children of one course: simpler SQL, cheaper to build
+        path = course_paths[0]
+        lessons = lessons.filter(path__startswith=path, depth=len(path) // STEPLEN + 1)
+    else:
+        lessons = lessons.annotate(parent_path=Substr("path", 1, Length("path") - STEPLEN)).filter(
+            parent_path__in=course_paths
+        )
+    lessons = lessons.only(
+        "id", "title", "slug", "path", "depth", "url_path", "estimated_minutes"
+    ).order_by("path")
+    if done_by is not None:
+        if getattr(done_by, "is_authenticated", False):
+            progress = LessonProgress.objects.filter(person=done_by, lesson=OuterRef("pk"))
+            lessons = lessons.annotate(done=Exists(progress))
+        else:
+            lessons = lessons.annotate(done=Value(False))
+    return list(lessons)
+
+
+def _done_ids(lessons) -> set[int]:
+    return {lesson.pk for lesson in lessons if lesson.done}
 
 
 def _is_visible(page, hidden: list[str]) -> bool:
@@ -286,12 +307,23 @@ class CourseDetail:
         return self.enrolment is not None
 
 
-def _lesson_states(lessons, done_ids: set[int], last_lesson_id: int | None) -> list[LessonState]:
+def _lesson_url(lesson, course: CoursePage, course_url: str) -> str:
+    # A lesson's URL is its course's plus its slug (one site-root lookup per
+    # course instead of one per lesson); anything unusual asks Wagtail.
+    if course_url and lesson.url_path == f"{course.url_path}{lesson.slug}/":
+        return f"{course_url}{lesson.slug}/"
+    return lesson.url
+
+
+def _lesson_states(
+    lessons, done_ids: set[int], last_lesson_id: int | None, course: CoursePage
+) -> list[LessonState]:
+    course_url = course.url or ""
     return [
         LessonState(
             id=lesson.pk,
             title=lesson.title,
-            url=lesson.url,
+            url=_lesson_url(lesson, course, course_url),
             position=position,
             estimated_minutes=lesson.estimated_minutes,
             completed=lesson.pk in done_ids,
@@ -317,25 +349,15 @@ def _resume_lesson(states: list[LessonState]) -> LessonState | None:
     return states[current] if current is not None else states[0]
 
 
-def _done_lesson_ids(user, lesson_ids) -> set[int]:
-    if not getattr(user, "is_authenticated", False) or not lesson_ids:
-        return set()
-    return set(
-        LessonProgress.objects.filter(person=user, lesson_id__in=list(lesson_ids)).values_list(
-            "lesson_id", flat=True
-        )
-    )
-
-
 def course_detail_for(*, user, course: CoursePage) -> CourseDetail:
     """The course's live lessons with the user's state, progress and where to resume."""
     hidden = hidden_paths_for(user)
-    lessons = live_lessons_of([course.path], hidden)
+    lessons = live_lessons_of([course.path], hidden, done_by=user)
     enrolment = None
     if getattr(user, "is_authenticated", False):
         enrolment = Enrolment.objects.filter(person=user, course=course).first()
-    done = _done_lesson_ids(user, [lesson.pk for lesson in lessons]) if enrolment else set()
-    states = _lesson_states(lessons, done, enrolment.last_lesson_id if enrolment else None)
+    done = _done_ids(lessons) if enrolment else set()
+    states = _lesson_states(lessons, done, enrolment.last_lesson_id if enrolment else None, course)
     progress = Progress(
         completed_count=len(done),
         total=len(states),
@@ -372,6 +394,7 @@ class LessonDetail:
     progress: Progress
     previous: LessonState | None = None
     next: LessonState | None = None
+    enrolment: Enrolment | None = None
 
 
 def lesson_get_for_learner(*, user, lesson_id: int) -> tuple[LessonPage, CoursePage]:
@@ -392,16 +415,20 @@ def lesson_detail_for(*, user, lesson: LessonPage, preview: bool = False) -> Les
     NotFound when the course is not live (Wagtail serves a live lesson of an
     unpublished course otherwise), unless previewing."""
     hidden = hidden_paths_for(user)
-    courses = CoursePage.objects.filter(path=lesson.path[:-STEPLEN])
-    course = (courses if preview else courses.live()).first()
-    if course is None:
+    course_path = lesson.path[:-STEPLEN]
+    # Routing leaves the course it walked through on the lesson (fetched in
+    # this request); otherwise read it.
+    course = getattr(lesson, "_cached_parent_obj", None)
+    if not (isinstance(course, CoursePage) and course.path == course_path):
+        course = CoursePage.objects.filter(path=course_path).first()
+    if course is None or not (preview or course.live):
         raise NotFound("No such lesson.", code="lesson_not_found")
-    lessons = live_lessons_of([course.path], hidden)
+    lessons = live_lessons_of([course.path], hidden, done_by=user)
     enrolment = None
     if getattr(user, "is_authenticated", False):
         enrolment = Enrolment.objects.filter(person=user, course=course).first()
-    done = _done_lesson_ids(user, [row.pk for row in lessons]) if enrolment else set()
-    states = _lesson_states(lessons, done, lesson.pk)
+    done = _done_ids(lessons) if enrolment else set()
+    states = _lesson_states(lessons, done, lesson.pk, course)
     index = next((i for i, state in enumerate(states) if state.id == lesson.pk), None)
     return LessonDetail(
         lesson=lesson,
@@ -417,6 +444,7 @@ def lesson_detail_for(*, user, lesson: LessonPage, preview: bool = False) -> Les
         ),
         previous=states[index - 1] if index else None,
         next=states[index + 1] if index is not None and index + 1 < len(states) else None,
+        enrolment=enrolment,
     )
 
 
@@ -474,16 +502,16 @@ def dashboard_for(*, user) -> Dashboard:
     )
     courses = {enrolment.course.path: enrolment.course for enrolment in enrolments}
     lessons_by_course = defaultdict(list)
-    for lesson in live_lessons_of(courses.keys(), hidden):
+    lessons = live_lessons_of(courses.keys(), hidden, done_by=user)
+    for lesson in lessons:
         lessons_by_course[lesson.path[:-STEPLEN]].append(lesson)
-    all_lesson_ids = [lesson.pk for rows in lessons_by_course.values() for lesson in rows]
-    done = _done_lesson_ids(user, all_lesson_ids)
+    done = _done_ids(lessons)
 
     dashboard = Dashboard()
     for enrolment in enrolments:
         course = enrolment.course
         lessons = lessons_by_course[course.path]
-        states = _lesson_states(lessons, done, enrolment.last_lesson_id)
+        states = _lesson_states(lessons, done, enrolment.last_lesson_id, course)
         completed_count = sum(1 for state in states if state.completed)
         item = CourseProgress(
             course=_card(course, len(states), enrolment.completed_at is not None),
@@ -574,7 +602,8 @@ def learning_path_for(*, user, certification: str) -> LearningPath:
         .order_by("path")
     )
     lessons_by_course = defaultdict(list)
-    for lesson in live_lessons_of([course.path for course in courses], hidden):
+    lessons = live_lessons_of([course.path for course in courses], hidden, done_by=user)
+    for lesson in lessons:
         lessons_by_course[lesson.path[:-STEPLEN]].append(lesson.pk)
     enrolments = {}
     if getattr(user, "is_authenticated", False) and courses:
@@ -582,9 +611,7 @@ def learning_path_for(*, user, certification: str) -> LearningPath:
             enrolment.course_id: enrolment
             for enrolment in Enrolment.objects.filter(person=user, course__in=courses)
         }
-    done = _done_lesson_ids(
-        user, [pk for course in courses for pk in lessons_by_course[course.path]]
-    )
+    done = _done_ids(lessons)
     steps = []
     for course in courses:
         enrolment = enrolments.get(course.pk)

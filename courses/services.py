@@ -13,8 +13,10 @@ Contract:
   (`lesson_not_found`, 404). When every live lesson of the course is complete,
   the enrolment's `completed_at` is set once and never cleared: lessons
   published later do not take a completion away (selectors flag new content).
-- `enrolment_touch(*, person, lesson)` remembers the lesson a person opened
-  ("continue where you left off"); it does nothing unless they are enrolled.
+- `enrolment_touch(*, person, lesson, enrolment=UNKNOWN)` remembers the lesson
+  a person opened ("continue where you left off"); it does nothing unless they
+  are enrolled, and re-opening the remembered lesson writes at most once per
+  TOUCH_INTERVAL (5 minutes), so reading is not a write.
 - Events (registration, waitlist, attendance, reminders): see the contract
   at the events section below.
 
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -106,14 +108,41 @@ def lesson_complete(*, person, lesson_id: int) -> LessonCompletion:
     )
 
 
-def enrolment_touch(*, person, lesson: LessonPage) -> None:
-    """One conditional UPDATE: no row for people not enrolled."""
+# Re-opening the lesson already remembered refreshes `last_activity_at` at most
+# this often: a page view must not be a database write (on SQLite every write
+# takes the database's single write lock).
+TOUCH_INTERVAL = timedelta(minutes=5)
+UNKNOWN = object()  # `enrolment_touch(enrolment=...)`: the caller has not read it
+
+
+def enrolment_touch(*, person, lesson: LessonPage, enrolment=UNKNOWN, now=None) -> bool:
+    """Remember the lesson a person opened; True when a row was written.
+
+    Writes only when the lesson differs from the one remembered or the last
+    activity is older than TOUCH_INTERVAL, with one conditional UPDATE (no row
+    for people not enrolled). A caller that has just read the enrolment passes
+    it (`None`: not enrolled), and then nothing at all runs when there is
+    nothing to change."""
     if not getattr(person, "is_authenticated", False):
-        return
+        return False
+    now = now or timezone.now()
+    since = now - TOUCH_INTERVAL
+    if enrolment is None:
+        return False
+    if (
+        enrolment is not UNKNOWN
+        and enrolment.last_lesson_id == lesson.pk
+        and enrolment.last_activity_at > since
+    ):
+        return False
     course_path = lesson.path[: -selectors.STEPLEN]
-    Enrolment.objects.filter(person=person, course__path=course_path).update(
-        last_lesson=lesson, last_activity_at=timezone.now()
+    stale = ~Q(last_lesson_id=lesson.pk) | Q(last_activity_at__lte=since)
+    updated = (
+        Enrolment.objects.filter(person=person, course__path=course_path)
+        .filter(stale)
+        .update(last_lesson=lesson, last_activity_at=now)
     )
+    return bool(updated)
 
 
 # --- instructor-led events ----------------------------------------------------------

@@ -57,9 +57,9 @@ def test_course_list_needs_authentication(client):
 
 
 EXPECTED_API_QUERIES = {
-    "/api/v1/courses": 7,
-    "/api/v1/courses/course-0-of-{size}": 9,
-    "/api/v1/me/progress": 7,
+    "/api/v1/courses": 6,
+    "/api/v1/courses/course-0-of-{size}": 7,
+    "/api/v1/me/progress": 5,
 }
 
 

@@ -231,7 +231,7 @@ def build_world(learner, lessons_per_course: int, courses: int, blocks: int, ima
 
 
 # Pinned: the same at both sizes. If a change moves these, look for a query per row.
-EXPECTED_QUERIES = {"catalogue": 16, "course": 18, "lesson": 24, "dashboard": 11}
+EXPECTED_QUERIES = {"catalogue": 14, "course": 14, "lesson": 16, "dashboard": 9}
 
 
 @pytest.mark.parametrize(
