@@ -566,3 +566,180 @@ def seed_exams() -> list[Exam]:
             services.exam_publish(exam=exam)
         exams.append(exam)
     return exams
+
+
+# --- projects -------------------------------------------------------------------------
+# `seed_projects(learners=[...])`: two published briefs with rubrics, and one
+# submission per learner and brief waiting in the review queue. Idempotent:
+# briefs are found by slug, a rubric is written only while the brief has no
+# criteria, and a learner who already has any submission of a brief gets none.
+
+DEVELOPER_PROJECT_SLUG = "developer-project-payment-flow"
+ARCHITECT_PROJECT_SLUG = "architect-project-marketplace"
+
+# (title, description, [(level title, level description, points), ...])
+R = tuple[str, str, list[tuple[str, str, int]]]
+
+DEVELOPER_RUBRIC: list[R] = [
+    (
+        "Payment flow works end to end",
+        "Checkout creates a payment on the server, confirms it, and shows the result.",
+        [
+            ("Missing", "The flow does not run.", 0),
+            ("Partial", "Happy path only; failures and 3D Secure are not handled.", 2),
+            ("Complete", "Success, decline and authentication are all handled.", 4),
+        ],
+    ),
+    (
+        "Webhooks and idempotency",
+        "Order state follows webhooks; retries never double-charge or double-ship.",
+        [
+            ("Missing", "No webhook handling.", 0),
+            ("Partial", "Webhooks handled but not verified or not idempotent.", 1),
+            ("Complete", "Signatures verified, events deduplicated, idempotency keys used.", 3),
+        ],
+    ),
+    (
+        "Security",
+        "Secrets stay on the server; amounts come from the server; no card data stored.",
+        [
+            ("Unsafe", "A secret key or card data reaches the client or the logs.", 0),
+            ("Safe", "Keys, amounts and card data are handled correctly.", 2),
+        ],
+    ),
+    (
+        "Code quality and tests",
+        "Readable code with automated tests for the payment paths.",
+        [
+            ("None", "No tests.", 0),
+            ("Some", "Tests for the happy path.", 1),
+            ("Thorough", "Tests cover declines, webhooks and retries.", 2),
+        ],
+    ),
+]
+
+ARCHITECT_RUBRIC: list[R] = [
+    (
+        "Money movement",
+        "Split payments, seller onboarding, payouts and fees are modelled correctly.",
+        [
+            ("Missing", "Funds flow is unclear.", 0),
+            ("Partial", "Main flow described; refunds, disputes or fees are missing.", 2),
+            ("Complete", "Charges, transfers, refunds, disputes and fees are all covered.", 4),
+        ],
+    ),
+    (
+        "Compliance and risk",
+        "KYC of sellers, PCI scope, fraud controls, data residency.",
+        [
+            ("Missing", "Not addressed.", 0),
+            ("Partial", "Some controls named without how they work.", 1),
+            ("Complete", "Controls, responsibilities and evidence described.", 3),
+        ],
+    ),
+    (
+        "Resilience and operations",
+        "Failure modes, reconciliation, monitoring and incident handling.",
+        [
+            ("Missing", "Not addressed.", 0),
+            ("Partial", "Some failure modes considered.", 1),
+            ("Complete", "Reconciliation and recovery are designed in.", 3),
+        ],
+    ),
+]
+
+PROJECTS = [
+    (
+        DEVELOPER_PROJECT_SLUG,
+        "Developer project: build a payment flow",
+        "Build a small shop's checkout with server-side payments, webhooks and tests.",
+        "Build a web checkout for a small shop:\n\n"
+        "1. The server creates the payment for the order's amount and returns the client "
+        "secret to the page.\n"
+        "2. The page confirms the payment, including 3D Secure authentication.\n"
+        "3. A webhook endpoint verifies signatures and marks orders paid exactly once.\n"
+        "4. Include automated tests and a README explaining how to run it.\n\n"
+        "Hand in a repository link and/or a zip of the code, plus a short PDF or Markdown "
+        "write-up of your design decisions.",
+        8,
+        DEVELOPER_RUBRIC,
+        False,
+    ),
+    (
+        ARCHITECT_PROJECT_SLUG,
+        "Architect project: design a marketplace",
+        "Design the payments architecture of a two-sided marketplace.",
+        "Design the payments architecture for a marketplace where buyers pay several "
+        "sellers in one checkout and the platform keeps a fee.\n\n"
+        "Describe onboarding and verification of sellers, the flow of funds (charges, "
+        "transfers, payouts, refunds, disputes), compliance responsibilities, and how the "
+        "system recovers from failures and reconciles money daily.\n\n"
+        "Hand in a PDF (at most 15 pages) with diagrams.",
+        7,
+        ARCHITECT_RUBRIC,
+        True,
+    ),
+]
+
+DEMO_WRITEUP = (
+    "# Design notes\n\nThe server computes the amount from the stored order; "
+    "webhooks are verified and deduplicated by event id.\n"
+)
+
+
+@transaction.atomic
+def seed_projects(*, learners=()) -> list:
+    """Returns the briefs [developer, architect]; learners' submissions wait for review."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from . import project_services
+    from .models import ProjectBrief, RubricCriterion, RubricLevel, Submission
+
+    briefs = []
+    for slug, title, summary, instructions, threshold, rubric, blind in PROJECTS:
+        brief, _ = ProjectBrief.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "title": title,
+                "summary": summary,
+                "instructions": instructions,
+                "pass_threshold": threshold,
+                "allowed_file_types": ["pdf", "zip", "md", "txt", "png", "jpg"],
+                "max_upload_bytes": 20 * 1024 * 1024,
+                "blind_grading": blind,
+                "second_grader_margin": 1,
+                "is_published": True,
+            },
+        )
+        if not brief.criteria.exists():
+            for position, (c_title, c_description, levels) in enumerate(rubric):
+                criterion = RubricCriterion.objects.create(
+                    brief=brief, title=c_title, description=c_description, position=position
+                )
+                RubricLevel.objects.bulk_create(
+                    RubricLevel(
+                        criterion=criterion,
+                        title=l_title,
+                        description=l_description,
+                        points=points,
+                        position=p,
+                    )
+                    for p, (l_title, l_description, points) in enumerate(levels)
+                )
+        briefs.append(brief)
+    for n, person in enumerate(learners):
+        for brief in briefs:
+            if Submission.objects.filter(person=person, brief=brief).exists():
+                continue
+            project_services.submission_create(
+                person=person,
+                brief=brief,
+                files=[
+                    SimpleUploadedFile(
+                        "design-notes.md", DEMO_WRITEUP.encode(), content_type="text/markdown"
+                    )
+                ],
+                repository_url=f"https://git.example.com/demo-{n + 1}/{brief.slug}",
+                notes="Demo submission.",
+            )
+    return briefs

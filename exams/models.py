@@ -330,3 +330,216 @@ class RegradeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.question_version} in {self.exam}"
+
+
+# --- projects: briefs with rubrics, submissions and reviews ---------------------------
+# Briefs and rubrics are content (instructors edit them in the Wagtail admin);
+# submissions, their files and reviews are learner records (PROTECT). A review
+# keeps a snapshot of the rubric as graded (`details`), so editing a rubric
+# later never changes a decision already made. Workflows: exams.project_services.
+
+from modelcluster.fields import ParentalKey  # noqa: E402
+from modelcluster.models import ClusterableModel  # noqa: E402
+
+from .uploads import private_storage, submission_file_path  # noqa: E402
+
+DEFAULT_PROJECT_FILE_TYPES = ["pdf", "zip", "md", "txt", "png", "jpg"]
+
+
+def _default_project_file_types() -> list[str]:
+    return list(DEFAULT_PROJECT_FILE_TYPES)
+
+
+class ProjectBrief(ClusterableModel):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    instructions = models.TextField(help_text="What to build and hand in (plain text).")
+    pass_threshold = models.PositiveIntegerField(
+        help_text="Points needed to pass. Below half of it the result is a fail; "
+        "in between, revise and resubmit."
+    )
+    allowed_file_types = models.JSONField(
+        default=_default_project_file_types,
+        blank=True,
+        help_text='File extensions learners may upload, e.g. ["pdf", "zip", "md"].',
+    )
+    max_upload_bytes = models.PositiveBigIntegerField(
+        default=20 * 1024 * 1024,
+        validators=[MinValueValidator(1), MaxValueValidator(100 * 1024 * 1024)],
+        help_text="Largest total size of the files of one submission, in bytes.",
+    )
+    blind_grading = models.BooleanField(
+        default=False, help_text="Graders do not see the learner's name or e-mail."
+    )
+    second_grader_margin = models.PositiveIntegerField(
+        default=0,
+        help_text="A first review whose total is within this many points of the "
+        "threshold goes to a second grader (0: never).",
+    )
+    is_published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_upload_bytes__gte=1),
+                name="exams_projectbrief_upload_limit_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RubricCriterion(ClusterableModel):
+    brief = ParentalKey(ProjectBrief, on_delete=models.CASCADE, related_name="criteria")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["brief_id", "position", "pk"]
+        verbose_name_plural = "rubric criteria"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RubricLevel(models.Model):
+    criterion = ParentalKey(RubricCriterion, on_delete=models.CASCADE, related_name="levels")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    points = models.PositiveIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["criterion_id", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.points})"
+
+
+class SubmissionStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    PASSED = "passed", "Passed"
+    REVISE = "revise", "Revise and resubmit"
+    FAILED = "failed", "Failed"
+
+
+OPEN_SUBMISSION_STATUSES = (SubmissionStatus.SUBMITTED, SubmissionStatus.IN_REVIEW)
+
+
+class Submission(models.Model):
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="project_submissions"
+    )
+    brief = models.ForeignKey(ProjectBrief, on_delete=models.PROTECT, related_name="submissions")
+    status = models.CharField(
+        max_length=12, choices=SubmissionStatus.choices, default=SubmissionStatus.SUBMITTED
+    )
+    repository_url = models.CharField(max_length=500, blank=True)
+    notes = models.TextField(blank=True)
+    # The decided submission this one revises (after "revise and resubmit").
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="revisions"
+    )
+    created_at = models.DateTimeField()
+    # Review queue claim: a lock that lapses at claim_expires_at.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claimed_submissions",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    needs_second_review = models.BooleanField(default=False)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Final points: the review's total, or the mean of both reviews' totals.
+    score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "brief"],
+                condition=Q(status__in=["submitted", "in_review"]),
+                name="exams_submission_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["submitted", "in_review"])
+                | (Q(decided_at__isnull=False) & Q(score__isnull=False)),
+                name="exams_submission_decided_has_time_and_score",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="exams_submission_queue"),
+            models.Index(fields=["person", "brief", "status"], name="exams_submission_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brief} submission {self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_SUBMISSION_STATUSES
+
+
+class SubmissionFile(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="files")
+    # Random name under PRIVATE_ROOT (exams.uploads); never under MEDIA_ROOT.
+    file = models.FileField(storage=private_storage, upload_to=submission_file_path, max_length=200)
+    original_name = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submission_id", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ReviewOutcome(models.TextChoices):
+    PASSED = "passed", "Pass"
+    REVISE = "revise", "Revise and resubmit"
+    FAILED = "failed", "Fail"
+
+
+class Review(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="reviews")
+    grader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="project_reviews"
+    )
+    # {"<criterion_id>": <level_id>} as given.
+    scores = models.JSONField()
+    # Snapshot as graded: [{"criterion_id", "criterion", "level_id", "level",
+    # "level_description", "points", "max_points", "comment"}, ...]
+    details = models.JSONField(default=list)
+    total = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=ReviewOutcome.choices)
+    comment = models.TextField(blank=True)
+    is_second = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["submission_id", "created_at", "pk"]
+        constraints = [
+            # A submission gets at most a first and a second review...
+            models.UniqueConstraint(
+                fields=["submission", "is_second"], name="exams_review_one_per_round"
+            ),
+            # ...and the second is by somebody else.
+            models.UniqueConstraint(
+                fields=["submission", "grader"], name="exams_review_one_per_grader"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.submission} by {self.grader}"

@@ -482,3 +482,7 @@ api.add_router("/", courses_router)
 from exams.api import router as exams_router  # noqa: E402
 
 api.add_router("/", exams_router)
+
+from exams.project_api import router as projects_router  # noqa: E402
+
+api.add_router("/", projects_router)
