@@ -3,3 +3,14 @@ from django.apps import AppConfig
 
 class CertificatesConfig(AppConfig):
     name = "certificates"
+    verbose_name = "Certificates"
+
+    def ready(self):
+        from exams.signals import attempt_passed, submission_passed
+
+        from . import policies, receivers  # noqa: F401  (policies registers permission rules)
+
+        attempt_passed.connect(receivers.on_attempt_passed, dispatch_uid="certificates.attempt")
+        submission_passed.connect(
+            receivers.on_submission_passed, dispatch_uid="certificates.submission"
+        )

@@ -486,3 +486,7 @@ api.add_router("/", exams_router)
 from exams.project_api import router as projects_router  # noqa: E402
 
 api.add_router("/", projects_router)
+
+from certificates.api import router as certificates_router  # noqa: E402
+
+api.add_router("/", certificates_router)

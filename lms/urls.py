@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("lms.urls_accounts")),
     path("", include("courses.urls")),  # /dashboard/ (before Wagtail's catch-all)
     path("exams/", include("exams.urls")),
+    path("", include("certificates.urls")),  # /verify/<id>, /certificates/
 ]
 
 if settings.DEBUG:

@@ -242,6 +242,10 @@ if REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = REDIS_URL
 
+# A current credential holder is refused a new certification exam attempt
+# (`already_certified`), except inside the renewal window.
+EXAMS_CERTIFIED_CHECK = "certificates.selectors.holds_current_certification_for_exam"
+
 # --- wagtail ----------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Partner Academy"
 WAGTAILADMIN_BASE_URL = SITE_URL

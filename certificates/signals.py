@@ -1,0 +1,21 @@
+"""Signals other apps may listen to (certificates never imports them).
+
+`credential_changed(sender=Credential, credential=<Credential>, change=<str>)`
+is sent after commit whenever a credential is "issued", "renewed", "expired"
+or "revoked" (the partners app recomputes its roll-up from it).
+
+`expiry_reminder_sent(sender=Credential, credential=<Credential>, days=<int>)`
+is sent after the holder's 90/30/7-day reminder went out, once per reminder:
+the partners app (which knows who a holder's partner admins are; this app
+may not import it) sends the admins their copy from it.
+"""
+
+from django.dispatch import Signal
+
+credential_changed = Signal()
+expiry_reminder_sent = Signal()
+
+ISSUED = "issued"
+RENEWED = "renewed"
+EXPIRED = "expired"
+REVOKED = "revoked"
