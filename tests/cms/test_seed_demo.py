@@ -3,7 +3,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from courses.models import CoursePage, Event, EventRegistration, LessonPage
-from exams.models import Exam, Question
+from certificates.models import Credential
+from exams.models import Exam, Question, Submission
 from partners.models import Membership, Partner
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,12 @@ def snapshot():
         sorted(EventRegistration.objects.values_list("event__title", "person__email", "status")),
         sorted(Exam.objects.values_list("slug", "is_published")),
         Question.objects.count(),
+        sorted(Submission.objects.values_list("person__email", "brief__slug", "status")),
+        sorted(
+            Credential.objects.values_list(
+                "person__email", "certification__slug", "issued_at", "expires_at", "revoked_at"
+            )
+        ),
     )
 
 
@@ -51,6 +58,18 @@ def test_seed_demo_creates_the_documented_accounts_and_is_idempotent():
     events = list(Event.objects.all())
     assert len(events) == 2
     assert any(e.registrations.filter(status="waitlisted").exists() for e in events)
+    # Northwind: two currently certified people, one expiring within 30 days, one revoked.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    northwind_credentials = Credential.objects.filter(person__email__endswith="@northwind.example")
+    active = northwind_credentials.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+    assert active.count() == 2
+    assert active.filter(expires_at__lt=timezone.now() + timedelta(days=30)).count() == 1
+    assert northwind_credentials.filter(revoked_at__isnull=False).count() == 1
+    assert Submission.objects.filter(status="submitted").count() >= 2  # the review queue
+
     assert set(Exam.objects.filter(is_published=True).values_list("title", flat=True)) >= {
         "Developer certification exam",
         "Architect certification exam",

@@ -6,16 +6,20 @@ leaves the data as it was. Refuses to run with production settings unless
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
+from certificates.demo import seed_certifications, seed_demo_credential
+from certificates.rules import add_months
 from courses.demo import seed_courses, seed_events
 from courses.models import CoursePage
-from exams.demo import seed_exams
+from exams.demo import seed_exams, seed_projects
 from exams.models import Exam
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
 from partners.models import Membership, Partner
@@ -162,4 +166,33 @@ class Command(BaseCommand):
         exams_before = Exam.objects.count()
         seed_exams()
         created += Exam.objects.count() - exams_before
+        seed_projects(
+            learners=[
+                User.objects.get(email=e)
+                for e in ("linus@northwind.example", "learner@example.com")
+            ]
+        )
+        self.seed_credentials(User)
         return created
+
+    def seed_credentials(self, User):
+        """Northwind has two certified people (one expiring within 30 days) and a revoked one."""
+        developer, architect = sorted(seed_certifications(), key=lambda c: c.slug != "developer")
+        now = timezone.now()
+        expiring_soon = add_months(now, -developer.validity_months) + timedelta(days=20)
+        for email, certification, issued_at, revoked_reason in [
+            ("ada@northwind.example", developer, expiring_soon, None),
+            ("grace@northwind.example", architect, now - timedelta(days=90), None),
+            (
+                "linus@northwind.example",
+                developer,
+                now - timedelta(days=200),
+                "Exam content shared publicly; see case 2026-114.",
+            ),
+        ]:
+            seed_demo_credential(
+                person=User.objects.get(email=email),
+                certification=certification,
+                issued_at=issued_at,
+                revoked_reason=revoked_reason,
+            )
