@@ -7,4 +7,11 @@ class PartnersConfig(AppConfig):
 
     def ready(self):
         # Registers this app's object rules with lms.permissions.
+        from certificates.signals import expiry_reminder_sent
+
         from . import policies  # noqa: F401
+        from .receivers import send_admin_copy_of_expiry_reminder
+
+        expiry_reminder_sent.connect(
+            send_admin_copy_of_expiry_reminder, dispatch_uid="partners-admin-expiry-copy"
+        )

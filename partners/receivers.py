@@ -1,0 +1,39 @@
+"""Partners' side of other apps' events.
+
+Certificates may not import partners, so it announces events by signal and
+this module adds what needs the partner: the partner admins' copy of a
+holder's expiry reminder (PRODUCT.md: holders *and their partner admin* are
+reminded 90, 30 and 7 days before expiry). The certificates app sends the
+signal once per reminder, after the holder's mail was committed, so each
+admin copy goes out once too.
+"""
+
+import logging
+
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from .selectors import membership_current_for, partner_admins_current
+
+logger = logging.getLogger(__name__)
+
+
+def send_admin_copy_of_expiry_reminder(sender, credential, days, **kwargs) -> int:
+    membership = membership_current_for(credential.person)
+    if membership is None:  # independent learner, or left the company
+        return 0
+    recipients = [
+        admin.person.email
+        for admin in partner_admins_current(membership.partner)
+        if admin.person_id != credential.person_id  # the holder already got theirs
+    ]
+    if not recipients:
+        return 0
+    context = {"credential": credential, "days": days, "partner": membership.partner}
+    subject = (
+        f"{credential.holder_name}'s {credential.certification.name} certification "
+        f"expires in {days} days"
+    )
+    body = render_to_string("partners/email/admin_expiry_reminder.txt", context)
+    send_mail(subject, body, None, recipients)
+    return len(recipients)
