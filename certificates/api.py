@@ -12,7 +12,10 @@ Public contract (issue 5; keep paths and fields):
 - GET  /credentials/{id}/pdf        the certificate PDF (holder, their partner admin,
                                     programme staff; others 404); 410 `credential_revoked`
 - GET  /credentials/{id}/openbadge  Open Badges 3.0 `OpenBadgeCredential` (JSON-LD,
-                                    unsigned; see certificates.openbadges); same access
+                                    signed: eddsa-jcs-2022 Data Integrity proof, key
+                                    published at `{SITE_URL}/openbadges/issuer`; see
+                                    certificates.openbadges); same access; 410
+                                    `credential_revoked`
 - POST /credentials/{id}/revoke     programme staff: `{"reason": "..."}` -> the public
                                     shape; 422 `reason_required`, 409 `already_revoked`,
                                     403 for others
@@ -109,13 +112,13 @@ def credential_pdf(request, public_id: str):
 
 @router.get(
     "/credentials/{public_id}/openbadge",
-    response={200: dict, 404: ErrorOut},
-    summary="Export as an Open Badges 3.0 credential (JSON-LD, unsigned)",
+    response={200: dict, 404: ErrorOut, 410: ErrorOut, 503: ErrorOut},
+    summary="Export as a signed Open Badges 3.0 credential (JSON-LD, eddsa-jcs-2022)",
 )
 def credential_openbadge(request, public_id: str):
     credential = selectors.credential_get_for_holder_view(user=request.auth, public_id=public_id)
     return JsonResponse(
-        openbadges.open_badge_credential(credential),
+        openbadges.signed_open_badge_credential(credential),
         content_type="application/ld+json",
         json_dumps_params={"indent": 2},
     )

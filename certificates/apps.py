@@ -8,7 +8,8 @@ class CertificatesConfig(AppConfig):
     def ready(self):
         from exams.signals import attempt_passed, submission_passed
 
-        from . import policies, receivers  # noqa: F401  (policies registers permission rules)
+        # policies registers permission rules, keys its system check
+        from . import keys, policies, receivers  # noqa: F401
 
         attempt_passed.connect(receivers.on_attempt_passed, dispatch_uid="certificates.attempt")
         submission_passed.connect(

@@ -1,5 +1,5 @@
 """Certificate pages. Mounted by lms.urls at the site root, before Wagtail's catch-all:
-/verify/<id> (public) and /certificates/... (signed in)."""
+/verify/<id> and /openbadges/issuer (public), /certificates/... (signed in)."""
 
 from django.urls import path
 
@@ -17,4 +17,7 @@ urlpatterns = [
         views.credential_openbadge,
         name="openbadge",
     ),
+    # Open Badges issuer Profile: `issuer.id` of every badge; its `#key-1` is the
+    # proof's verificationMethod.
+    path("openbadges/issuer", views.openbadge_issuer, name="issuer"),
 ]

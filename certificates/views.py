@@ -1,5 +1,6 @@
 """Server-rendered certificate pages: public verification, "My certifications",
-PDF download and Open Badges export. Views only call selectors and services.
+PDF download, Open Badges export and the Open Badges issuer profile (public key).
+Views only call selectors, services and certificates.openbadges.
 """
 
 import json
@@ -83,9 +84,29 @@ def credential_pdf(request, public_id: str):
 @require_GET
 def credential_openbadge(request, public_id: str):
     credential = _for_holder(request, public_id)
-    body = json.dumps(openbadges.open_badge_credential(credential), indent=2)
+    try:
+        document = openbadges.signed_open_badge_credential(credential)
+    except DomainError as error:
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
+    body = json.dumps(document, indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/ld+json")
     response["Content-Disposition"] = (
         f'attachment; filename="openbadge-{credential.public_id}.json"'
     )
+    return response
+
+
+@require_GET
+def openbadge_issuer(request):
+    """Public: the Open Badges issuer Profile with the public key badges are signed with."""
+    try:
+        profile = openbadges.issuer_profile()
+    except DomainError as error:
+        return HttpResponse(error.message, status=error.status, content_type="text/plain")
+    response = HttpResponse(
+        json.dumps(profile, indent=2, ensure_ascii=False), content_type="application/ld+json"
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    # Verifiers running in a browser fetch it from other origins.
+    response["Access-Control-Allow-Origin"] = "*"
     return response

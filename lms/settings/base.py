@@ -246,6 +246,11 @@ if REDIS_URL:
 # (`already_certified`), except inside the renewal window.
 EXAMS_CERTIFIED_CHECK = "certificates.selectors.holds_current_certification_for_exam"
 
+# Open Badges 3.0 signing key (Ed25519): PEM or base64 of the 32-byte seed. Empty:
+# a dev-only key derived from SECRET_KEY; production answers 503 until it is set
+# (certificates.keys; system check certificates.I001).
+OPEN_BADGES_SIGNING_KEY = os.environ.get("OPEN_BADGES_SIGNING_KEY", "")
+
 # --- wagtail ----------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Partner Academy"
 WAGTAILADMIN_BASE_URL = SITE_URL
