@@ -7,7 +7,13 @@ ratios are what we compare). Rounds are interleaved and the median is kept.
 
 Environment: BENCH_SECONDS (per measurement, default 5), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (8), DATABASE_URL (PostgreSQL instead of SQLite),
+BENCH_CERTIFICATES=0 to skip the certificate figures (about 6 minutes),
 BENCH_WRITE=1 to also write docs/benchmarks.md.
+
+Exam rows (bench/exams.py): answer saves (PUT with a JSON body, wrk Lua
+script) in the same table; then 100 learners starting the same exam at once
+against the same server, and item analysis of 10,000 attempts x 60 questions
+in a separate process once the server has stopped.
 """
 
 import json
@@ -22,6 +28,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from bench import exams as exam_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -72,8 +80,11 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"server did not come up at {url}")
 
 
-def run_wrk(wrk: str, url: str, headers: dict[str, str]) -> dict[str, float]:
-    cmd = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", str(ROOT / "bench" / "p95.lua")]
+def run_wrk(
+    wrk: str, url: str, headers: dict[str, str], script: Path | None = None
+) -> dict[str, float]:
+    script = script or ROOT / "bench" / "p95.lua"
+    cmd = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", str(script)]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
@@ -83,6 +94,33 @@ def run_wrk(wrk: str, url: str, headers: dict[str, str]) -> dict[str, float]:
     if result["errors"]:
         raise RuntimeError(f"{url}: {int(result['errors'])} errors\n{out}")
     return result
+
+
+SAVE_ROW = "answer save PUT /api/v1/attempts/{id}/items/{item_id} (bearer, JSON)"
+
+
+def exam_lines(starts: list[dict], analysis: dict) -> list[str]:
+    """The exam figures that are not requests/s: synchronised start and item analysis."""
+
+    def median(key: str) -> float:
+        return statistics.median(s[key] for s in starts)
+
+    learners = starts[0]["learners"]
+    size = f"{analysis['attempts']:,} attempts x {analysis['questions']} questions"
+    return [
+        "",
+        "| exam figure | result |",
+        "|---|---:|",
+        f"| synchronised start: {learners} learners POST /api/v1/exams/{{slug}}/attempts at "
+        f"once, all 201 (median of {len(starts)} rounds) | p95 {median('p95_ms'):,.0f} ms, "
+        f"max {median('max_ms'):,.0f} ms, all done in {median('wall_s'):.2f} s |",
+        f"| item analysis, {size}: exams.selectors.exam_item_analysis on stored data | "
+        f"{analysis['selector_s']:.2f} s, {analysis['selector_queries']} queries |",
+        f"| item analysis, {size}: exams.item_analysis.analyse_items (pure, in memory) | "
+        f"{analysis['pure_s']:.2f} s, 0 queries |",
+        f"| building that data ({analysis['items_stored']:,} attempt items, bulk_create) | "
+        f"{analysis['build_s']:.1f} s |",
+    ]
 
 
 def main() -> None:
@@ -110,6 +148,9 @@ def main() -> None:
         .splitlines()[-1]
     )
     token, cookie = prepared["token"], {"Cookie": prepared["cookie"]}
+    bearer = {"Authorization": f"Bearer {token}"}
+    exam_data = prepared["exams"]
+    save_lua = exam_bench.save_script(exam_data, work / "answer_save.lua")
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -137,22 +178,45 @@ def main() -> None:
         ("course page (signed in, enrolled)", prepared["course_url"], cookie),
         ("catalogue /courses/ (signed in)", "/courses/", cookie),
         ("dashboard /dashboard/ (signed in)", "/dashboard/", cookie),
+        (SAVE_ROW, f"/api/v1/attempts/{exam_data['save']['attempt']}/items/", bearer),
     ]
+    scripts = {SAVE_ROW: save_lua}  # rows that are not plain GETs
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in rows}
     try:
         wait_until_up(base + "/bench/empty")
-        for _name, path, headers in rows:  # warm-up: imports, connections, caches
+        for name, path, headers in rows:  # warm-up: imports, connections, caches
             run_wrk_quick = [wrk, "-t1", "-c2", "-d1s"]
+            if name in scripts:
+                run_wrk_quick += ["-s", str(scripts[name])]
             for header, value in headers.items():
                 run_wrk_quick += ["-H", f"{header}: {value}"]
             subprocess.run([*run_wrk_quick, base + path], capture_output=True, check=True)
         for round_no in range(1, ROUNDS + 1):
             print(f"Round {round_no}/{ROUNDS} ...", flush=True)
             for name, path, headers in rows:
-                results[name].append(run_wrk(wrk, base + path, headers))
+                results[name].append(run_wrk(wrk, base + path, headers, scripts.get(name)))
+        starts = []
+        for slug in exam_data["start"]["slugs"]:
+            print(f"Synchronised start: {slug} ...", flush=True)
+            starts.append(exam_bench.synchronised_start(base, exam_data["start"]["tokens"], slug))
     finally:
         server.terminate()
         server.wait(timeout=30)
+    try:
+        print("Item analysis: building 10,000 attempts x 60 questions ...", flush=True)
+        analysis = json.loads(
+            subprocess.run(
+                [PY, "-m", "bench.exams", "analyse"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+    finally:
         shutil.rmtree(work, ignore_errors=True)
 
     def median(name: str, key: str) -> float:
@@ -172,6 +236,12 @@ def main() -> None:
         lines.append(
             f"| {name} | {rps:,.0f} | {p95:.1f} | {rps / base_rps:.2f} | {p95 / base_p95:.2f} |"
         )
+    lines += exam_lines(starts, analysis)
+    if os.environ.get("BENCH_CERTIFICATES", "1") != "0":
+        print("Certificates (render, memory, downloads, bulk of 1,000) ...", flush=True)
+        from bench import certificates
+
+        lines += ["", *certificates.run()]
     table = "\n".join(lines)
     print()
     print(table)

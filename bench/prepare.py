@@ -17,6 +17,7 @@ from django.contrib.auth import (  # noqa: E402
 )
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
+from bench.exams import prepare_exams  # noqa: E402
 from courses.demo import seed_courses  # noqa: E402
 from courses.models import LessonPage  # noqa: E402
 from courses.services import enrolment_create  # noqa: E402
@@ -39,6 +40,8 @@ session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 
+exams = prepare_exams(user)
+
 print(
     json.dumps(
         {
@@ -46,6 +49,7 @@ print(
             "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
             "lesson_url": lesson.url,
             "course_url": course.url,
+            "exams": exams,
         }
     )
 )

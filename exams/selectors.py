@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, TextField
+from django.db.models.functions import Cast
 from django.utils.module_loading import import_string
 
 from lms.errors import DomainError, NotFound
@@ -447,10 +449,14 @@ def exam_item_analysis(*, exam: Exam) -> ItemAnalysisReport:
     dropped item is left out (not given, as scoring leaves it out); a credited
     one counts as correct, as `scoring.score_attempt` counts it.
     """
+    # The selection comes as its JSON text: the same few selections repeat over
+    # thousands of attempts, so each distinct (version, text) is decoded once
+    # (decoding every row was ~70 % of the time at 10,000 x 60).
     items = list(
         AttemptItem.objects.filter(attempt__exam=exam, attempt__status__in=FINISHED)
+        .annotate(selected_json=Cast("selected_choice_ids", TextField()))
         .order_by("attempt_id", "position")
-        .values_list("attempt_id", "question_version_id", "status", "selected_choice_ids")
+        .values_list("attempt_id", "question_version_id", "status", "selected_json")
     )
     version_ids = sorted({version_id for _, version_id, _, _ in items})
     versions = {
@@ -486,6 +492,7 @@ def exam_item_analysis(*, exam: Exam) -> ItemAnalysisReport:
     responses: list[list[int | None]] = []
     selections: list[list[frozenset | None]] = []
     last_attempt = None
+    decoded: dict[tuple[int, str], tuple[int, frozenset]] = {}
     for attempt_id, version_id, status, selected in items:
         if attempt_id != last_attempt:
             responses.append([None] * len(ordered))
@@ -494,8 +501,12 @@ def exam_item_analysis(*, exam: Exam) -> ItemAnalysisReport:
         if status == ItemStatus.DROPPED:
             continue
         j = column[version_id]
-        chosen = frozenset(selected) & valid[version_id]
-        responses[-1][j] = 1 if status == ItemStatus.CREDITED else int(chosen == keys[version_id])
+        key = (version_id, selected)
+        if key not in decoded:
+            chosen = frozenset(json.loads(selected)) & valid[version_id]
+            decoded[key] = (int(chosen == keys[version_id]), chosen)
+        right, chosen = decoded[key]
+        responses[-1][j] = 1 if status == ItemStatus.CREDITED else right
         selections[-1][j] = chosen
 
     statistics = ia.analyse_items(
