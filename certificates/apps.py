@@ -6,6 +6,7 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self):
+        from courses.signals import course_completed
         from exams.signals import attempt_passed, submission_passed
 
         # policies registers permission rules, keys its system check
@@ -15,3 +16,4 @@ class CertificatesConfig(AppConfig):
         submission_passed.connect(
             receivers.on_submission_passed, dispatch_uid="certificates.submission"
         )
+        course_completed.connect(receivers.on_course_completed, dispatch_uid="certificates.course")

@@ -13,3 +13,7 @@ def on_attempt_passed(sender, attempt, **kwargs):
 
 def on_submission_passed(sender, submission, **kwargs):
     services.on_submission_passed(submission=submission)
+
+
+def on_course_completed(sender, enrolment, **kwargs):
+    services.on_course_completed(enrolment=enrolment)

@@ -250,6 +250,12 @@ def on_submission_passed(*, submission) -> None:
         credential_issue_if_eligible(person=submission.person, certification=certification)
 
 
+def on_course_completed(*, enrolment) -> None:
+    """A prerequisite course may be the last requirement met."""
+    for certification in Certification.objects.filter(prerequisite_courses=enrolment.course_id):
+        credential_issue_if_eligible(person=enrolment.person, certification=certification)
+
+
 # --- revoke -----------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from django_q.tasks import async_task
 from lms.errors import Conflict, NotFound, PermissionDenied
 from lms.permissions import is_programme_staff
 
-from . import selectors
+from . import selectors, signals
 from .models import (
     CoursePage,
     Enrolment,
@@ -99,6 +99,10 @@ def lesson_complete(*, person, lesson_id: int) -> LessonCompletion:
             update_fields.append("completed_at")
             course_completed_now = True
     enrolment.save(update_fields=update_fields)
+    if course_completed_now:
+        transaction.on_commit(
+            lambda: signals.course_completed.send(sender=Enrolment, enrolment=enrolment)
+        )
     return LessonCompletion(
         progress=progress,
         enrolment=enrolment,
