@@ -490,3 +490,11 @@ api.add_router("/", projects_router)
 from certificates.api import router as certificates_router  # noqa: E402
 
 api.add_router("/", certificates_router)
+
+from partners.api_members import router as partner_members_router  # noqa: E402
+
+api.add_router("/", partner_members_router)
+
+from partners.api import router as partner_status_router  # noqa: E402
+
+api.add_router("/", partner_status_router)

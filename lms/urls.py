@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("courses.urls")),  # /dashboard/ (before Wagtail's catch-all)
     path("exams/", include("exams.urls")),
     path("", include("certificates.urls")),  # /verify/<id>, /certificates/
+    path("partners/", include("partners.urls_portal")),  # before partners.urls
+    path("partners/", include("partners.urls")),  # /partners/<slug>/ dashboard
 ]
 
 if settings.DEBUG:

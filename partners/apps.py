@@ -15,3 +15,29 @@ class PartnersConfig(AppConfig):
         expiry_reminder_sent.connect(
             send_admin_copy_of_expiry_reminder, dispatch_uid="partners-admin-expiry-copy"
         )
+
+        # Track status: recompute the partner when one of its inputs changes.
+        from django.db.models.signals import post_save
+
+        from certificates.signals import credential_changed
+
+        from . import receivers, signals
+        from .models import Membership, TrackRuleSetting
+
+        credential_changed.connect(
+            receivers.recompute_for_credential, dispatch_uid="partners-status-credential"
+        )
+        post_save.connect(
+            receivers.recompute_for_membership_saved,
+            sender=Membership,
+            dispatch_uid="partners-status-membership-saved",
+        )
+        signals.membership_changed.connect(
+            receivers.recompute_for_membership_changed,
+            dispatch_uid="partners-status-membership-changed",
+        )
+        post_save.connect(
+            receivers.recompute_all_for_rule_saved,
+            sender=TrackRuleSetting,
+            dispatch_uid="partners-status-rule-saved",
+        )

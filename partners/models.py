@@ -146,3 +146,389 @@ class Membership(models.Model):
     @property
     def is_current(self) -> bool:
         return self.ended is None
+
+
+# --- track status (the N-certified-individuals rule, verifications, milestones) ---
+
+
+def default_counting_certifications() -> list[str]:
+    return ["developer", "architect"]
+
+
+class TrackRuleSetting(models.Model):
+    """Per-track rule inputs staff may change without a deploy.
+
+    `counting_certifications` lists certification slugs (certificates.Certification.slug).
+    A track without a row uses the defaults (2 people, 60 days, developer+architect).
+    """
+
+    track = models.CharField(max_length=30, choices=Track, unique=True)
+    required = models.PositiveSmallIntegerField(
+        default=2, help_text="Certified individuals a partner needs on this track."
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        default=60, help_text="Days a track stays verified (at risk) after the count drops."
+    )
+    counting_certifications = models.JSONField(
+        default=default_counting_certifications,
+        help_text='Certification slugs that count, e.g. ["developer"].',
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["track"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(track__in=Track.values),
+                name="partners_trackrulesetting_track_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rule for {self.get_track_display()}"
+
+
+class VerificationStatus(models.TextChoices):
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+
+
+class TechnicalVerification(models.Model):
+    """A technical verification decision for one partner and track.
+
+    History: rows are never updated in place; the latest decision (by
+    `decided_on`, then recording order) is the one that counts.
+    """
+
+    Status = VerificationStatus
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="technical_verifications"
+    )
+    track = models.CharField(max_length=30, choices=Track)
+    status = models.CharField(max_length=10, choices=VerificationStatus)
+    decided_on = models.DateField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notes = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["partner", "track", "-decided_on", "-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=VerificationStatus.values),
+                name="partners_technicalverification_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(track__in=Track.values),
+                name="partners_technicalverification_track_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "track", "decided_on"], name="partners_tv_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} – {self.get_track_display()}: {self.status} ({self.decided_on})"
+
+
+class TrackState(models.TextChoices):
+    VERIFIED = "verified", "Verified"
+    AT_RISK = "at_risk", "At risk"
+    NOT_VERIFIED = "not_verified", "Not verified"
+
+
+class AppMilestone(models.TextChoices):
+    NONE = "", "None"
+    BUILD = "build", "Build"
+    GROWTH = "growth", "Growth"
+
+
+class TrackStatusRecord(models.Model):
+    """The current computed status of one partner's track (one row per pair).
+
+    Written only by `partners.status.partner_status_recompute`; a cache of
+    `partners.rollup.track_status`, never edited by hand.
+    """
+
+    State = TrackState
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="track_statuses")
+    track = models.CharField(max_length=30, choices=Track)
+    state = models.CharField(max_length=20, choices=TrackState)
+    verified = models.BooleanField(default=False)
+    certified_individuals = models.PositiveIntegerField(default=0)
+    required = models.PositiveSmallIntegerField(default=2)
+    technical_verification = models.CharField(max_length=10, default="missing")
+    at_risk_until = models.DateTimeField(null=True, blank=True)
+    lapses_on = models.DateTimeField(null=True, blank=True)
+    below_required_since = models.DateTimeField(null=True, blank=True)
+    # [{"person": id, "counts_until": iso, "ends_by": "expiry"|...}], earliest first
+    renewals_that_matter = models.JSONField(default=list, blank=True)
+    milestone = models.CharField(max_length=10, choices=AppMilestone, blank=True, default="")
+    reason = models.CharField(max_length=40, blank=True)
+    explanation = models.TextField(blank=True)
+    computed_at = models.DateTimeField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["partner", "track"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "track"], name="partners_trackstatusrecord_one_per_track"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=TrackState.values),
+                name="partners_trackstatusrecord_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} – {self.get_track_display()}: {self.state}"
+
+
+class TrackStatusChange(models.Model):
+    """History: one row per change of a track's state or apps milestone."""
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="track_status_changes"
+    )
+    track = models.CharField(max_length=30, choices=Track)
+    from_state = models.CharField(max_length=20, blank=True)  # "" = first computation
+    to_state = models.CharField(max_length=20, choices=TrackState)
+    from_milestone = models.CharField(max_length=10, blank=True, default="")
+    to_milestone = models.CharField(max_length=10, blank=True, default="")
+    reason = models.CharField(max_length=40, blank=True)
+    explanation = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["partner", "track", "at"], name="partners_tsc_history"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} – {self.track}: {self.from_state or '∅'} → {self.to_state}"
+
+
+class AppMilestoneFigure(models.Model):
+    """Apps-track figures recorded by staff (history kept; the latest counts)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="app_figures")
+    installs = models.PositiveBigIntegerField(default=0)
+    payment_volume_usd = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    app_review_passed = models.BooleanField(default=False)
+    recorded_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["partner", "-recorded_on", "-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(installs__gte=0) & Q(payment_volume_usd__gte=0),
+                name="partners_appmilestonefigure_non_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "recorded_on"], name="partners_amf_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.installs} installs, {self.payment_volume_usd} USD"
+
+
+# --- applications, the partner agreement, invitations ------------------------
+
+
+class PartnerAgreement(models.Model):
+    """One version of the partner agreement. The current one is the latest
+    whose `effective_from` has passed; applicants accept that one."""
+
+    version = models.CharField(max_length=40, unique=True)
+    title = models.CharField(max_length=200, default="Partner Programme Agreement")
+    text = models.TextField(blank=True)
+    url = models.URLField(blank=True)
+    effective_from = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_from", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class AgreementAcceptance(models.Model):
+    """Who accepted which agreement version for which partner, and when (kept)."""
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="agreement_acceptances"
+    )
+    agreement = models.ForeignKey(
+        PartnerAgreement, on_delete=models.PROTECT, related_name="acceptances"
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-accepted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "agreement"], name="partners_agreementacceptance_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} accepted v{self.agreement.version}"
+
+
+class ApplicationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class PartnerApplication(models.Model):
+    """A company's application to the programme and the staff decision on it."""
+
+    Status = ApplicationStatus
+
+    partner = models.OneToOneField(Partner, on_delete=models.PROTECT, related_name="application")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partner_applications"
+    )
+    tracks = models.JSONField(default=list, help_text="Tracks chosen when applying.")
+    agreement_acceptance = models.ForeignKey(
+        AgreementAcceptance, on_delete=models.PROTECT, related_name="+"
+    )
+    restricted_business_attested_at = models.DateTimeField()
+    embedded_payments_attested_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ApplicationStatus, default=ApplicationStatus.PENDING
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rejection_reason = models.TextField(blank=True)
+    provisional_deadline = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ApplicationStatus.values),
+                name="partners_partnerapplication_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="partners_partnerapplication_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(provisional_deadline__isnull=False),
+                name="partners_partnerapplication_approval_has_deadline",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False),
+                name="partners_partnerapplication_decision_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "provisional_deadline"], name="partners_app_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Application of {self.partner} ({self.status})"
+
+
+class Invitation(models.Model):
+    """An e-mailed, single-use invitation to join a partner.
+
+    Only a hash of the token is stored. Open while neither accepted nor
+    revoked and not past `expires_at`.
+    """
+
+    Role = MembershipRole
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField(max_length=254)  # stored lower-cased
+    role = models.CharField(max_length=20, choices=MembershipRole, default=MembershipRole.EMPLOYEE)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open invitation per partner and address; an expired one is
+            # closed (revoked as superseded) before a new one is created.
+            models.UniqueConstraint(
+                fields=["partner", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="partners_invitation_one_open_per_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="partners_invitation_not_accepted_and_revoked",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=MembershipRole.values),
+                name="partners_invitation_role_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="partners_invitation_expires_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.partner}"
+
+    def state_at(self, now) -> str:
+        """One of accepted, revoked, expired or open (for display)."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "open"

@@ -37,3 +37,50 @@ def send_admin_copy_of_expiry_reminder(sender, credential, days, **kwargs) -> in
     body = render_to_string("partners/email/admin_expiry_reminder.txt", context)
     send_mail(subject, body, None, recipients)
     return len(recipients)
+
+
+# --- track status: recompute when an input changes ----------------------------
+
+
+def recompute_for_credential(sender, credential, change, **kwargs) -> None:
+    """A credential was issued/renewed/expired/revoked: recompute the holder's partner.
+
+    Only the current partner: a former partner's count does not include the
+    person any more, whatever happens to the credential now.
+    """
+    from .status import schedule_partner_recompute
+
+    membership = membership_current_for(credential.person)
+    if membership is not None:
+        schedule_partner_recompute(membership.partner_id)
+
+
+def recompute_for_membership_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
+    """A membership was started or edited (post_save): recompute after commit."""
+    if raw:  # loading fixtures
+        return
+    from .status import schedule_partner_recompute
+
+    schedule_partner_recompute(instance.partner_id)
+
+
+def recompute_for_membership_changed(sender, membership, change, **kwargs) -> None:
+    """A membership ended through partners.services (an UPDATE, no post_save)."""
+    from .status import schedule_partner_recompute
+
+    schedule_partner_recompute(membership.partner_id)
+
+
+def recompute_all_for_rule_saved(sender, instance, raw=False, **kwargs) -> None:
+    """A track rule changed (staff, Wagtail admin): recompute every partner in the
+    background after commit (django-q2; the job is idempotent)."""
+    if raw:
+        return
+    from django.db import transaction
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task(
+            "partners.tasks.recompute_all_partner_statuses", task_name="partners-recompute-all"
+        )
+    )

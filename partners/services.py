@@ -23,7 +23,7 @@ from django.utils.text import slugify
 
 from lms.errors import Conflict, DomainError
 
-from . import rules
+from . import rules, signals
 from .models import Membership, Partner, PartnerTrack
 
 # --- guards -----------------------------------------------------------------
@@ -195,10 +195,16 @@ def membership_end(
         raise DomainError("A membership cannot end in the future.", code="ended_in_future")
     reason = (reason or "").strip()[:200]
     # Conditional update: of two concurrent calls only one stamps the row.
-    Membership.objects.filter(pk=membership.pk, ended__isnull=True).update(
+    stamped = Membership.objects.filter(pk=membership.pk, ended__isnull=True).update(
         ended=ended, ended_reason=reason
     )
     membership.refresh_from_db(fields=["ended", "ended_reason"])
+    if stamped:  # the partner's track status is recomputed from it (partners.signals)
+        transaction.on_commit(
+            lambda: signals.membership_changed.send(
+                sender=Membership, membership=membership, change=signals.ENDED
+            )
+        )
     return membership
 
 

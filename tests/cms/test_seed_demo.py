@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from courses.models import CoursePage, Event, EventRegistration, LessonPage
 from certificates.models import Credential
+from courses.models import CoursePage, Event, EventRegistration, LessonPage
 from exams.models import Exam, Question, Submission
 from partners.models import Membership, Partner
 

@@ -1,0 +1,13 @@
+"""Signals the partners app sends about itself.
+
+`membership_changed(sender=Membership, membership=<Membership>, change=<str>)`
+is sent after commit when a membership "ended" through
+`partners.services.membership_end` (a conditional UPDATE, so no post_save).
+Started or edited memberships are seen through Membership's post_save.
+"""
+
+from django.dispatch import Signal
+
+membership_changed = Signal()
+
+ENDED = "ended"

@@ -1,0 +1,450 @@
+"""Track status workflows: recompute, record verifications and apps figures.
+
+Contract:
+- `partner_statuses_recompute(*, partner_ids=None, now=None)` recomputes every
+  joined track of the given partners (all partners when None) with
+  `partners.rollup.track_status`, set-based: per chunk of partners a fixed
+  number of queries (partners locked, tracks, memberships, the members'
+  credentials, verifications, apps figures, stored records, writes), never one
+  per partner. Rule settings are read once.
+- Stored: one `TrackStatusRecord` per (partner, track), updated only when a
+  computed value changed. A change of state or apps milestone also writes a
+  `TrackStatusChange` (from, to, reason, explanation, at) and, after commit,
+  e-mails the partner's current admins once per partner. A record for a track
+  the partner no longer has is deleted (its history stays).
+- Idempotent: recomputing with nothing changed writes nothing and mails no one.
+  Partners' rows are locked (select_for_update) for the chunk, so concurrent
+  recomputes of the same partner serialise on PostgreSQL (SQLite serialises
+  writers anyway).
+- `partner_status_recompute(*, partner, now=None)` is the one-partner form.
+- `technical_verification_record(...)` and `app_milestone_figures_record(...)`
+  append history rows (never update in place), validate input (DomainError,
+  422, stable codes) and recompute the partner after commit.
+- `schedule_partner_recompute(partner_id)` runs the recompute after the current
+  transaction commits (used by the receivers).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from certificates.models import Credential
+from lms.errors import DomainError
+
+from . import benefits, rollup
+from .models import (
+    AppMilestoneFigure,
+    Membership,
+    Partner,
+    PartnerTrack,
+    TechnicalVerification,
+    Track,
+    TrackRuleSetting,
+    TrackStatusChange,
+    TrackStatusRecord,
+    VerificationStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1000
+DEFAULT_COUNTING = ("developer", "architect")
+
+# Fields copied from the computed status; a difference in any of them is a change.
+_VALUE_FIELDS = (
+    "state",
+    "verified",
+    "certified_individuals",
+    "required",
+    "technical_verification",
+    "at_risk_until",
+    "lapses_on",
+    "below_required_since",
+    "renewals_that_matter",
+    "milestone",
+    "reason",
+    "explanation",
+)
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "invalid_input"
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    partners: int
+    records_written: int
+    changes: int
+
+
+# --- rules ------------------------------------------------------------------
+
+
+def track_rules() -> dict[str, rollup.TrackRule]:
+    """The rule of every track (one query); tracks without a row use the defaults."""
+    rows = {r.track: r for r in TrackRuleSetting.objects.all()}
+    rules = {}
+    for track in Track.values:
+        row = rows.get(track)
+        if row is None:
+            rules[track] = rollup.TrackRule(counting_certifications=frozenset(DEFAULT_COUNTING))
+        else:
+            rules[track] = rollup.TrackRule(
+                counting_certifications=frozenset(row.counting_certifications or ()),
+                required=row.required,
+                grace_days=row.grace_days,
+            )
+    return rules
+
+
+# --- recompute ----------------------------------------------------------------
+
+
+def _latest_figures(partner_ids: list[int]) -> dict[int, AppMilestoneFigure]:
+    latest: dict[int, AppMilestoneFigure] = {}
+    for fig in AppMilestoneFigure.objects.filter(partner_id__in=partner_ids).order_by(
+        "partner_id", "-recorded_on", "-created_at", "-pk"
+    ):
+        latest.setdefault(fig.partner_id, fig)
+    return latest
+
+
+def milestone_of(figure: AppMilestoneFigure | None) -> str:
+    if figure is None:
+        return ""
+    return benefits.app_milestone(
+        app_review_passed=figure.app_review_passed,
+        installs=figure.installs,
+        payment_volume_usd=figure.payment_volume_usd,
+    )
+
+
+def _renewals_json(status: rollup.TrackStatus) -> list[dict]:
+    return [
+        {
+            "person": h.person,
+            "counts_until": h.counts_until.isoformat() if h.counts_until else None,
+            "ends_by": h.ends_by,
+        }
+        for h in status.renewals_that_matter
+    ]
+
+
+def _recompute_chunk(
+    partner_ids: list[int], rules: dict[str, rollup.TrackRule], now: datetime
+) -> tuple[int, int, dict[int, list[TrackStatusChange]]]:
+    # Lock the partners (in pk order: no deadlocks between concurrent recomputes).
+    partner_ids = list(
+        Partner.objects.select_for_update()
+        .filter(pk__in=partner_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not partner_ids:
+        return 0, 0, {}
+    tracks: dict[int, list[str]] = defaultdict(list)
+    for pid, track in PartnerTrack.objects.filter(partner_id__in=partner_ids).values_list(
+        "partner_id", "track"
+    ):
+        tracks[pid].append(track)
+
+    members: dict[int, list[rollup.MemberSpan]] = defaultdict(list)
+    people_of: dict[int, set[int]] = defaultdict(set)
+    for pid, person, started, ended in Membership.objects.filter(
+        partner_id__in=partner_ids
+    ).values_list("partner_id", "person_id", "started", "ended"):
+        members[pid].append(rollup.MemberSpan(person, started, ended))
+        people_of[pid].add(person)
+
+    counting = set().union(*(r.counting_certifications for r in rules.values()))
+    creds_of: dict[int, list[rollup.CredentialSpan]] = defaultdict(list)
+    for person, slug, issued, expires, revoked in Credential.objects.filter(
+        person_id__in=Membership.objects.filter(partner_id__in=partner_ids).values("person_id"),
+        certification__slug__in=counting,
+    ).values_list("person_id", "certification__slug", "issued_at", "expires_at", "revoked_at"):
+        creds_of[person].append(rollup.CredentialSpan(person, slug, issued, expires, revoked))
+
+    verification: dict[tuple[int, str], rollup.TechnicalVerification] = {}
+    for pid, track, status, expires in (
+        TechnicalVerification.objects.filter(partner_id__in=partner_ids)
+        .order_by("partner_id", "track", "-decided_on", "-created_at", "-pk")
+        .values_list("partner_id", "track", "status", "expires_at")
+    ):
+        verification.setdefault((pid, track), rollup.TechnicalVerification(status, expires))
+
+    apps_partners = [pid for pid in partner_ids if "apps" in tracks.get(pid, ())]
+    figures = _latest_figures(apps_partners) if apps_partners else {}
+
+    stored = {
+        (r.partner_id, r.track): r
+        for r in TrackStatusRecord.objects.filter(partner_id__in=partner_ids)
+    }
+
+    to_create: list[TrackStatusRecord] = []
+    to_update: list[TrackStatusRecord] = []
+    changes: dict[int, list[TrackStatusChange]] = defaultdict(list)
+    for pid in partner_ids:
+        spans = members.get(pid, [])
+        creds = [c for person in people_of.get(pid, ()) for c in creds_of.get(person, ())]
+        for track in sorted(tracks.get(pid, ())):
+            status = rollup.track_status(
+                now=now,
+                rule=rules[track],
+                verification=verification.get((pid, track)),
+                members=spans,
+                credentials=creds,
+            )
+            values = {
+                "state": status.state,
+                "verified": status.verified,
+                "certified_individuals": status.certified_individuals,
+                "required": status.required,
+                "technical_verification": status.technical_verification,
+                "at_risk_until": status.at_risk_until,
+                "lapses_on": status.lapses_on,
+                "below_required_since": status.below_required_since,
+                "renewals_that_matter": _renewals_json(status),
+                "milestone": milestone_of(figures.get(pid)) if track == "apps" else "",
+                "reason": status.reason,
+                "explanation": status.explanation,
+            }
+            record = stored.pop((pid, track), None)
+            if record is None:
+                record = TrackStatusRecord(
+                    partner_id=pid, track=track, computed_at=now, changed_at=now, **values
+                )
+                to_create.append(record)
+                old_state = old_milestone = ""
+            else:
+                if all(getattr(record, f) == values[f] for f in _VALUE_FIELDS):
+                    continue
+                old_state, old_milestone = record.state, record.milestone
+                for f, v in values.items():
+                    setattr(record, f, v)
+                record.computed_at = now
+                to_update.append(record)
+            if old_state != values["state"] or old_milestone != values["milestone"]:
+                if record.pk is not None:
+                    record.changed_at = now
+                changes[pid].append(
+                    TrackStatusChange(
+                        partner_id=pid,
+                        track=track,
+                        from_state=old_state,
+                        to_state=values["state"],
+                        from_milestone=old_milestone,
+                        to_milestone=values["milestone"],
+                        reason=values["reason"],
+                        explanation=values["explanation"],
+                        at=now,
+                    )
+                )
+
+    if to_create:
+        TrackStatusRecord.objects.bulk_create(to_create, batch_size=500)
+    if to_update:
+        TrackStatusRecord.objects.bulk_update(
+            to_update, [*_VALUE_FIELDS, "computed_at", "changed_at"], batch_size=500
+        )
+    if stored:  # tracks the partners left
+        TrackStatusRecord.objects.filter(pk__in=[r.pk for r in stored.values()]).delete()
+    all_changes = [c for cs in changes.values() for c in cs]
+    if all_changes:
+        TrackStatusChange.objects.bulk_create(all_changes, batch_size=500)
+    return len(partner_ids), len(to_create) + len(to_update), changes
+
+
+def partner_statuses_recompute(
+    *, partner_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> RecomputeResult:
+    """Recompute the track status of many partners (all when None); see the contract."""
+    now = now or timezone.now()
+    rules = track_rules()
+    if partner_ids is None:
+        ids = list(
+            PartnerTrack.objects.order_by("partner_id")
+            .values_list("partner_id", flat=True)
+            .distinct()
+        )
+        # Partners with records but no tracks left: their stale records go too.
+        ids = sorted(
+            set(ids)
+            | set(TrackStatusRecord.objects.values_list("partner_id", flat=True).distinct())
+        )
+    else:
+        ids = sorted(set(partner_ids))
+    partners = written = changed = 0
+    for start in range(0, len(ids), CHUNK_SIZE):
+        with transaction.atomic():
+            n, w, changes = _recompute_chunk(ids[start : start + CHUNK_SIZE], rules, now)
+            if changes:
+                transaction.on_commit(lambda changes=changes: _mail_changes(changes))
+        partners += n
+        written += w
+        changed += sum(len(c) for c in changes.values())
+    return RecomputeResult(partners=partners, records_written=written, changes=changed)
+
+
+def partner_status_recompute(*, partner: Partner, now: datetime | None = None) -> RecomputeResult:
+    """Recompute one partner's tracks (the inputs' receivers call this)."""
+    return partner_statuses_recompute(partner_ids=[partner.pk], now=now)
+
+
+def _mail_changes(changes: dict[int, list[TrackStatusChange]]) -> int:
+    """E-mail each partner's current admins about its changes (one query for admins)."""
+    admins: dict[int, list[str]] = defaultdict(list)
+    names: dict[int, str] = {}
+    for pid, email, name in Membership.objects.filter(
+        partner_id__in=list(changes), role=Membership.Role.ADMIN, ended__isnull=True
+    ).values_list("partner_id", "person__email", "partner__name"):
+        admins[pid].append(email)
+        names[pid] = name
+    sent = 0
+    for pid, rows in changes.items():
+        notable = [
+            c for c in rows if c.from_state or c.to_state != "not_verified" or c.to_milestone
+        ]
+        if not notable or not admins.get(pid):
+            continue
+        subject = f"{names[pid]}: partner track status changed"
+        body = render_to_string(
+            "partners/email/track_status_changed.txt",
+            {"partner_name": names[pid], "changes": notable},
+        )
+        send_mail(subject, body, None, sorted(admins[pid]))
+        sent += 1
+    return sent
+
+
+def schedule_partner_recompute(partner_id: int) -> None:
+    """Recompute the partner after the current transaction commits (now if none)."""
+
+    def run():
+        try:
+            partner_statuses_recompute(partner_ids=[partner_id])
+        except Exception:  # the daily job catches up; the caller's work is committed
+            logger.exception("Recomputing the track status of partner %s failed", partner_id)
+
+    transaction.on_commit(run)
+
+
+# --- staff input --------------------------------------------------------------
+
+
+def _check_track(track: str) -> None:
+    if track not in Track.values:
+        raise InvalidInput(
+            f"Unknown track {track!r}; use one of: {', '.join(Track.values)}.",
+            code="invalid_track",
+        )
+
+
+@transaction.atomic
+def technical_verification_record(
+    *,
+    partner: Partner,
+    track: str,
+    status: str,
+    decided_on: date,
+    reviewer=None,
+    notes: str = "",
+    expires_at: datetime | None = None,
+) -> TechnicalVerification:
+    """Append a technical verification decision (the latest one counts)."""
+    _check_track(track)
+    if status not in VerificationStatus.values:
+        raise InvalidInput(
+            f"Unknown verification status {status!r}; use passed or failed.",
+            code="invalid_verification_status",
+        )
+    if not isinstance(decided_on, date) or isinstance(decided_on, datetime):
+        raise InvalidInput("decided_on must be a date.", code="invalid_date")
+    if decided_on > timezone.localdate():
+        raise InvalidInput("A verification cannot be decided in the future.", code="invalid_date")
+    if expires_at is not None:
+        if not isinstance(expires_at, datetime) or timezone.is_naive(expires_at):
+            raise InvalidInput(
+                "expires_at must be a date and time with a time zone.", code="invalid_date"
+            )
+        if expires_at.date() <= decided_on:
+            raise InvalidInput(
+                "A verification must expire after the day it was decided.", code="invalid_date"
+            )
+    verification = TechnicalVerification.objects.create(
+        partner=partner,
+        track=track,
+        status=status,
+        decided_on=decided_on,
+        reviewer=reviewer,
+        notes=(notes or "").strip(),
+        expires_at=expires_at,
+    )
+    schedule_partner_recompute(partner.pk)
+    return verification
+
+
+def _non_negative_int(value, name: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(f"{name} must be a whole number.", code="invalid_figures")
+    try:
+        number = int(value)
+        if number != Decimal(str(value)):
+            raise ValueError
+    except (TypeError, ValueError, InvalidOperation):
+        raise InvalidInput(f"{name} must be a whole number.", code="invalid_figures") from None
+    if number < 0:
+        raise InvalidInput(f"{name} cannot be negative.", code="invalid_figures")
+    return number
+
+
+@transaction.atomic
+def app_milestone_figures_record(
+    *,
+    partner: Partner,
+    installs,
+    payment_volume_usd,
+    app_review_passed: bool,
+    recorded_on: date,
+    recorded_by=None,
+    notes: str = "",
+) -> AppMilestoneFigure:
+    """Append the apps figures of `partner` (the latest by `recorded_on` counts).
+
+    Negative or non-numeric figures are refused (422 `invalid_figures`).
+    """
+    installs = _non_negative_int(installs, "installs")
+    try:
+        volume = Decimal(str(payment_volume_usd))
+    except InvalidOperation:
+        raise InvalidInput("payment volume must be a number.", code="invalid_figures") from None
+    if not volume.is_finite() or volume < 0 or volume >= Decimal(10) ** 16:
+        raise InvalidInput(
+            "payment volume must be a non-negative amount in USD.", code="invalid_figures"
+        )
+    if not isinstance(recorded_on, date) or isinstance(recorded_on, datetime):
+        raise InvalidInput("recorded_on must be a date.", code="invalid_date")
+    if recorded_on > timezone.localdate():
+        raise InvalidInput("Figures cannot be recorded for a future date.", code="invalid_date")
+    figure = AppMilestoneFigure.objects.create(
+        partner=partner,
+        installs=installs,
+        payment_volume_usd=volume.quantize(Decimal("0.01")),
+        app_review_passed=bool(app_review_passed),
+        recorded_on=recorded_on,
+        recorded_by=recorded_by,
+        notes=(notes or "").strip(),
+    )
+    schedule_partner_recompute(partner.pk)
+    return figure
