@@ -247,6 +247,7 @@ def main() -> None:
     print(table)
     if os.environ.get("BENCH_WRITE"):
         doc = ROOT / "docs" / "benchmarks.md"
+        doc.parent.mkdir(exist_ok=True)
         doc.write_text(
             "# Benchmarks\n\n`make bench` prints this table; ratios compare each row with the "
             "bare Django view measured in the same run.\n\n" + table + "\n"
