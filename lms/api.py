@@ -498,3 +498,7 @@ api.add_router("/", partner_members_router)
 from partners.api import router as partner_status_router  # noqa: E402
 
 api.add_router("/", partner_status_router)
+
+from partners.api_downloads import router as partner_downloads_router  # noqa: E402
+
+api.add_router("/", partner_downloads_router)

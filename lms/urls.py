@@ -20,6 +20,7 @@ urlpatterns = [
     path("exams/", include("exams.urls")),
     path("", include("certificates.urls")),  # /verify/<id>, /certificates/
     path("partners/", include("partners.urls_portal")),  # before partners.urls
+    path("partners/", include("partners.urls_downloads")),  # /partners/<slug>/downloads/
     path("partners/", include("partners.urls")),  # /partners/<slug>/ dashboard
 ]
 

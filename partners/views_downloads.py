@@ -1,0 +1,110 @@
+"""Partner downloads pages (mounted by lms.urls via partners.urls_downloads).
+
+- GET  /partners/<slug>/downloads/                    the page: prepare button, progress, link
+- POST /partners/<slug>/downloads/prepare/            request a zip (reuses a fresh one)
+- GET  /partners/<slug>/downloads/status.json         progress for the page's polling JS
+- GET  /partners/<slug>/downloads/<id>/certificates.zip  the ready zip, as an attachment
+- GET  /partners/<slug>/report.csv | report.pdf       the roll-up report
+
+Partner admins of that partner and programme staff ("partner.view"); everyone
+else and unknown slugs or bundles 404. Views only call partners.downloads.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from lms import permissions
+
+from . import downloads
+from .models import BundleStatus, Partner
+
+
+def _partner_visible(request, slug: str) -> Partner:
+    partner = Partner.objects.filter(slug=slug).first()
+    if partner is None or not permissions.can(request.user, "partner.view", partner):
+        raise Http404("No such partner.")
+    return partner
+
+
+@never_cache
+@login_required
+@require_GET
+def downloads_page(request, slug: str):
+    partner = _partner_visible(request, slug)
+    latest = downloads.bundle_latest(partner=partner)
+    fresh = downloads.bundle_latest_fresh(partner=partner)
+    context = {
+        "partner": partner,
+        "bundle": latest,
+        "stale": latest is not None and latest.status == BundleStatus.READY and fresh is None,
+        "credential_count": downloads.bundle_credentials(partner=partner).count(),
+    }
+    return render(request, "partners/downloads/page.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def bundle_prepare(request, slug: str):
+    partner = _partner_visible(request, slug)
+    downloads.bundle_request_unless_fresh(partner=partner, requested_by=request.user)
+    messages.success(request, "The certificates zip is being prepared.")
+    return redirect("partner_downloads:page", slug=partner.slug)
+
+
+@never_cache
+@login_required
+@require_GET
+def bundle_status(request, slug: str):
+    partner = _partner_visible(request, slug)
+    bundle = downloads.bundle_latest(partner=partner)
+    if bundle is None:
+        return JsonResponse({"status": "none", "done": 0, "total": 0, "bundle_id": None})
+    return JsonResponse(downloads.bundle_progress(bundle))
+
+
+def bundle_file_response(partner: Partner, bundle) -> FileResponse:
+    handle = bundle.file.storage.open(bundle.file.name, "rb")
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{partner.slug}-certificates.zip",
+        content_type="application/zip",
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def bundle_download(request, slug: str, bundle_id: int):
+    partner = _partner_visible(request, slug)
+    bundle = downloads.bundle_get(partner=partner, bundle_id=bundle_id)
+    if bundle is None or bundle.status != BundleStatus.READY:
+        raise Http404("No such download.")
+    return bundle_file_response(partner, bundle)
+
+
+@never_cache
+@login_required
+@require_GET
+def report_csv(request, slug: str):
+    partner = _partner_visible(request, slug)
+    response = HttpResponse(
+        downloads.report_csv(partner=partner), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{partner.slug}-report.csv"'
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def report_pdf(request, slug: str):
+    partner = _partner_visible(request, slug)
+    response = HttpResponse(downloads.report_pdf(partner=partner), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{partner.slug}-report.pdf"'
+    return response
