@@ -48,7 +48,9 @@ def test_start_unknown_exam_and_get_are_refused(learner_client):
     assert learner_client.get(reverse("exams:attempt_start", args=["nope"])).status_code == 405
 
 
-def test_attempt_page_renders_the_form_without_correctness(learner_client, learner, exam):
+def test_attempt_page_renders_the_form_without_correctness(learner_client, learner):
+    # Every question drawn (pool == draw): the form surely has both kinds of question.
+    exam = make_exam(draw=3, pool=3)
     attempt, _ = services.attempt_start(person=learner, exam=exam)
     response = learner_client.get(reverse("exams:attempt", args=[attempt.pk]))
     assert response.status_code == 200
