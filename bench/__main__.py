@@ -8,6 +8,7 @@ ratios are what we compare). Rounds are interleaved and the median is kept.
 Environment: BENCH_SECONDS (per measurement, default 5), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (8), DATABASE_URL (PostgreSQL instead of SQLite),
 BENCH_CERTIFICATES=0 to skip the certificate figures (about 6 minutes),
+BENCH_PARTNERS=0 to skip the partner figures (about 70 seconds),
 BENCH_WRITE=1 to also write docs/benchmarks.md.
 
 Exam rows (bench/exams.py): answer saves (PUT with a JSON body, wrk Lua
@@ -242,6 +243,11 @@ def main() -> None:
         from bench import certificates
 
         lines += ["", *certificates.run()]
+    if os.environ.get("BENCH_PARTNERS", "1") != "0":
+        print("Partners (status recompute at scale, zip of 200 certificates) ...", flush=True)
+        from bench import partners
+
+        lines += ["", *partners.run()]
     table = "\n".join(lines)
     print()
     print(table)
