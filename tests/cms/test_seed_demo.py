@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from certificates.models import Credential
 from courses.models import CoursePage, Event, EventRegistration, LessonPage
 from exams.models import Exam, Question, Submission
-from partners.models import Membership, Partner
+from partners.models import Membership, Partner, TechnicalVerification
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,7 @@ def snapshot():
         sorted(Event.objects.values_list("title", "capacity")),
         sorted(EventRegistration.objects.values_list("event__title", "person__email", "status")),
         sorted(Exam.objects.values_list("slug", "is_published")),
+        TechnicalVerification.objects.count(),
         Question.objects.count(),
         sorted(Submission.objects.values_list("person__email", "brief__slug", "status")),
         sorted(
@@ -69,6 +70,12 @@ def test_seed_demo_creates_the_documented_accounts_and_is_idempotent():
     assert active.filter(expires_at__lt=timezone.now() + timedelta(days=30)).count() == 1
     assert northwind_credentials.filter(revoked_at__isnull=False).count() == 1
     assert Submission.objects.filter(status="submitted").count() >= 2  # the review queue
+
+    # ... and passed the technology verification, so the rule can be seen at work.
+    from partners.models import TrackStatusRecord
+
+    record = TrackStatusRecord.objects.get(partner=northwind, track="technology")
+    assert record.verified
 
     assert set(Exam.objects.filter(is_published=True).values_list("title", flat=True)) >= {
         "Developer certification exam",

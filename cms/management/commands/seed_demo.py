@@ -22,8 +22,9 @@ from courses.models import CoursePage
 from exams.demo import seed_exams, seed_projects
 from exams.models import Exam
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
-from partners.models import Membership, Partner
+from partners.models import Membership, Partner, TechnicalVerification
 from partners.services import membership_start, partner_create
+from partners.status import partner_statuses_recompute, technical_verification_record
 
 DEMO_PASSWORD = "academy-demo-2026"
 
@@ -173,7 +174,22 @@ class Command(BaseCommand):
             ]
         )
         self.seed_credentials(User)
+        self.seed_verification(User, partners["northwind"])
+        # Statuses are recomputed after commit and daily; do it now so the demo shows them.
+        partner_statuses_recompute()
         return created
+
+    def seed_verification(self, User, northwind):
+        """Northwind passed the technology track's technical verification (once)."""
+        if not TechnicalVerification.objects.filter(partner=northwind).exists():
+            technical_verification_record(
+                partner=northwind,
+                track="technology",
+                status="passed",
+                decided_on=timezone.localdate() - timedelta(days=30),
+                reviewer=User.objects.get(email="staff@academy.example"),
+                notes="Reviewed a production Connect integration (demo).",
+            )
 
     def seed_credentials(self, User):
         """Northwind has two certified people (one expiring within 30 days) and a revoked one."""
