@@ -29,11 +29,12 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.throwaway import migrate, run_phase, throwaway_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -54,29 +55,6 @@ MINIMAL_HTML = (
 # --- parent: orchestration ----------------------------------------------------------
 
 
-def _env(work: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "SQLITE_PATH": str(work / "bench.sqlite3"),
-        "PRIVATE_ROOT": str(work / "private"),
-        "MEDIA_ROOT": str(work / "media"),
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def _phase(env: dict[str, str], name: str, *args: str) -> dict:
-    out = subprocess.run(
-        [PY, "-m", "bench.certificates", "--phase", name, *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def _mb(kib: float) -> str:
     return f"{kib / 1024:,.0f} MB"
 
@@ -84,30 +62,30 @@ def _mb(kib: float) -> str:
 def run() -> list[str]:
     """Measure everything; return the markdown lines (a caption, blank, the table)."""
     work = Path(tempfile.mkdtemp(prefix="academy-bench-certs-"))
-    env = _env(work)
+    env = throwaway_env(work)
     database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
     try:
         print(f"Certificates: preparing a throwaway {database} database ...", flush=True)
-        subprocess.run(
-            [PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-        )
-        prepared = _phase(env, "prepare")
+        migrate(env)
+        prepared = run_phase("bench.certificates", env, "prepare")
         cid = str(prepared["credential_id"])
 
         print("Certificates: cold renders ...", flush=True)
         cold_cert, cold_min = [], []
         for _ in range(COLD_ROUNDS):
-            cold_cert.append(_phase(env, "cold", "certificate", cid)["seconds"])
-            cold_min.append(_phase(env, "cold", "minimal", cid)["seconds"])
+            cold_cert.append(
+                run_phase("bench.certificates", env, "cold", "certificate", cid)["seconds"]
+            )
+            cold_min.append(run_phase("bench.certificates", env, "cold", "minimal", cid)["seconds"])
         print("Certificates: warm renders ...", flush=True)
-        warm = _phase(env, "warm", cid)
+        warm = run_phase("bench.certificates", env, "warm", cid)
         print("Certificates: memory after 200 renders ...", flush=True)
-        mem_cert = _phase(env, "memory", "certificate", cid)
-        mem_min = _phase(env, "memory", "minimal", cid)
+        mem_cert = run_phase("bench.certificates", env, "memory", "certificate", cid)
+        mem_min = run_phase("bench.certificates", env, "memory", "minimal", cid)
         print("Certificates: stored-PDF downloads ...", flush=True)
-        download = _phase(env, "download", cid)
+        download = run_phase("bench.certificates", env, "download", cid)
         print(f"Certificates: bulk issue of {BULK:,} credentials ...", flush=True)
-        bulk = _phase(env, "bulk")
+        bulk = run_phase("bench.certificates", env, "bulk")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -28,11 +28,12 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.throwaway import migrate, run_phase, throwaway_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -46,30 +47,6 @@ BLOCK = 1000  # partners built per bulk_create round (bounded memory)
 # --- parent: orchestration ----------------------------------------------------------
 
 
-def _env(work: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "SQLITE_PATH": str(work / "bench.sqlite3"),
-        "PRIVATE_ROOT": str(work / "private"),
-        "MEDIA_ROOT": str(work / "media"),
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def _phase(env: dict[str, str], name: str, *args: str) -> dict:
-    out = subprocess.run(
-        [PY, "-m", "bench.partners", "--phase", name, *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def _mb(kib: float) -> str:
     return f"{kib / 1024:,.1f} MB"
 
@@ -77,19 +54,17 @@ def _mb(kib: float) -> str:
 def run() -> list[str]:
     """Measure everything; return the markdown lines (a caption, blank, the table)."""
     work = Path(tempfile.mkdtemp(prefix="academy-bench-partners-"))
-    env = _env(work)
+    env = throwaway_env(work, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
     database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
     tag = f"b{int(time.time())}"  # unique names, should DATABASE_URL not be empty
     try:
         print(f"Partners: preparing a throwaway {database} database ...", flush=True)
-        subprocess.run(
-            [PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-        )
+        migrate(env)
         print(f"Partners: status recompute, {SCALE:,} partners x {MEMBERS} ...", flush=True)
-        status = _phase(env, "status", str(SCALE), tag)
+        status = run_phase("bench.partners", env, "status", str(SCALE), tag)
         print(f"Partners: zip of {ZIP_MEMBERS} certificates ...", flush=True)
-        prepared = _phase(env, "zip_prepare", tag)
-        zipped = _phase(env, "zip_build", str(prepared["partner_id"]))
+        prepared = run_phase("bench.partners", env, "zip_prepare", tag)
+        zipped = run_phase("bench.partners", env, "zip_build", str(prepared["partner_id"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

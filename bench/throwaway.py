@@ -1,0 +1,42 @@
+"""Shared plumbing for benchmark modules that measure in subprocesses against a
+throwaway database and file storage (bench.certificates, bench.partners)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def throwaway_env(work: Path, **extra: str) -> dict[str, str]:
+    """Environment for a subprocess: bench settings, SQLite and files under `work`
+    (DATABASE_URL, when set, still switches to PostgreSQL)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "SQLITE_PATH": str(work / "bench.sqlite3"),
+        "PRIVATE_ROOT": str(work / "private"),
+        "MEDIA_ROOT": str(work / "media"),
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def run_phase(module: str, env: dict[str, str], name: str, *args: str) -> dict:
+    """Run `python -m <module> --phase <name> ...`; its last output line is JSON."""
+    out = subprocess.run(
+        [PY, "-m", module, "--phase", name, *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
