@@ -36,6 +36,10 @@ class PartnersConfig(AppConfig):
             receivers.recompute_for_membership_changed,
             dispatch_uid="partners-status-membership-changed",
         )
+        signals.partner_tracks_changed.connect(
+            receivers.recompute_for_tracks_changed,
+            dispatch_uid="partners-status-tracks-changed",
+        )
         post_save.connect(
             receivers.recompute_all_for_rule_saved,
             sender=TrackRuleSetting,

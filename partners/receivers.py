@@ -71,6 +71,13 @@ def recompute_for_membership_changed(sender, membership, change, **kwargs) -> No
     schedule_partner_recompute(membership.partner_id)
 
 
+def recompute_for_tracks_changed(sender, partner, **kwargs) -> None:
+    """The partner joined or left a track (partners.services.partner_tracks_set)."""
+    from .status import schedule_partner_recompute
+
+    schedule_partner_recompute(partner.pk)
+
+
 def recompute_all_for_rule_saved(sender, instance, raw=False, **kwargs) -> None:
     """A track rule changed (staff, Wagtail admin): recompute every partner in the
     background after commit (django-q2; the job is idempotent)."""

@@ -141,6 +141,10 @@ def partner_tracks_set(*, partner: Partner, tracks: Iterable[str]) -> set[str]:
         [PartnerTrack(partner=partner, track=t) for t in sorted(wanted - have)],
         ignore_conflicts=True,  # a concurrent add of the same track is fine
     )
+    if wanted != have:
+        transaction.on_commit(
+            lambda: signals.partner_tracks_changed.send(sender=Partner, partner=partner)
+        )
     return wanted
 
 

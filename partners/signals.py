@@ -10,4 +10,9 @@ from django.dispatch import Signal
 
 membership_changed = Signal()
 
+# `partner_tracks_changed(sender=Partner, partner=<Partner>)`: sent after commit
+# when `partners.services.partner_tracks_set` added or removed a track (bulk
+# operations, so no post_save); the track status is recomputed from it.
+partner_tracks_changed = Signal()
+
 ENDED = "ended"

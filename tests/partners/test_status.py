@@ -399,3 +399,15 @@ def test_recompute_queries_do_not_grow_with_partners(developer, django_assert_ma
     with django_assert_max_num_queries(14) as large:
         status.partner_statuses_recompute()
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_joining_a_track_computes_its_status_at_once(django_capture_on_commit_callbacks):
+    partner = PartnerFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_services.partner_tracks_set(partner=partner, tracks=["services"])
+    assert TrackStatusRecord.objects.filter(partner=partner, track="services").exists()
+
+    # Setting the same tracks again changes nothing and recomputes nothing.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        partner_services.partner_tracks_set(partner=partner, tracks=["services"])
+    assert callbacks == []
