@@ -3,8 +3,6 @@ import pytest
 from tests.certificates.factories import CertificationFactory
 from tests.lms.factories import UserFactory
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
 
 @pytest.fixture
 def certification(db):

@@ -6,9 +6,8 @@ from django.urls import reverse
 
 from certificates.models import CredentialStatus
 from lms.permissions import PROGRAMME_STAFF
-from tests.certificates.conftest import MODEL_BACKEND
 from tests.certificates.factories import CredentialFactory
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 
 @pytest.fixture

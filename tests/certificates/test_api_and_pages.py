@@ -9,9 +9,8 @@ from django.utils import timezone
 from certificates import selectors
 from certificates.models import Credential, CredentialStatus
 from lms.permissions import PROGRAMME_STAFF
-from tests.certificates.conftest import MODEL_BACKEND
 from tests.certificates.factories import CredentialFactory
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 PUBLIC_FIELDS = {
     "id",

@@ -23,9 +23,8 @@ from django.utils import timezone
 
 from certificates import keys, openbadges
 from certificates.models import Credential, CredentialStatus
-from tests.certificates.conftest import MODEL_BACKEND
 from tests.certificates.factories import CredentialFactory
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 SITE = "https://academy.example"
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"

@@ -4,22 +4,13 @@ import re
 
 import pytest
 from wagtail.models import Page, Site
-from wagtail.test.utils import WagtailPageTestCase, page_tests
+from wagtail.test.utils import WagtailPageTestCase
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from cms.models import HomePage, StandardPage
-from tests.lms.factories import UserFactory
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 TRACKS = ["Apps", "Embedded payments", "Services", "Technology"]
-
-
-@pytest.fixture(autouse=True)
-def _model_backend_for_wagtail_helpers(monkeypatch):
-    # Wagtail's helpers sign in with AUTHENTICATION_BACKENDS[0], which is axes'
-    # guard-only backend (it cannot load a user); use the model backend instead.
-    monkeypatch.setattr(page_tests, "AUTH_BACKEND", MODEL_BACKEND)
 
 
 class HomePageTests(WagtailPageTestCase):

@@ -1,18 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group
-from wagtail.test.utils import page_tests
 
 from courses.models import CourseIndexPage
 from lms.permissions import INSTRUCTORS
-from tests.lms.factories import UserFactory
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-@pytest.fixture(autouse=True)
-def _model_backend_for_wagtail_helpers(monkeypatch):
-    # Wagtail's helpers sign in with AUTHENTICATION_BACKENDS[0] (axes' guard-only backend).
-    monkeypatch.setattr(page_tests, "AUTH_BACKEND", MODEL_BACKEND)
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ from wagtail.models import GroupPagePermission, Page
 
 from courses import services
 from courses.models import CourseIndexPage, CoursePage, LessonPage
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
-from .conftest import MODEL_BACKEND
 from .factories import CoursePageFactory, course_with_lessons
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,8 @@ from courses.models import Event, EventRegistration
 from lms.errors import Conflict, NotFound, PermissionDenied
 from lms.tokens import token_create
 from tests.api.helpers import assert_error
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
-from .conftest import MODEL_BACKEND
 from .factories import EventFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,8 +20,8 @@ from wagtail.models import PageViewRestriction
 from courses import cache as course_cache
 from courses import services
 from courses.models import CoursePage, Enrolment, LessonPage
+from tests.lms.factories import MODEL_BACKEND
 
-from .conftest import MODEL_BACKEND
 from .factories import CoursePageFactory, LessonPageFactory, course_with_lessons, paragraphs
 
 pytestmark = pytest.mark.django_db

@@ -20,9 +20,8 @@ from wagtail.models import (
 
 from courses.models import LessonPage
 from lms.permissions import PROGRAMME_STAFF
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
-from .conftest import MODEL_BACKEND
 from .factories import CoursePageFactory, LessonPageFactory
 
 pytestmark = pytest.mark.django_db

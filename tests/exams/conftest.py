@@ -1,9 +1,7 @@
 import pytest
 
 from tests.exams.factories import make_exam
-from tests.lms.factories import UserFactory
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 
 @pytest.fixture

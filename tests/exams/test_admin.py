@@ -7,9 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from exams import services
 from exams.models import AttemptItem, Exam, Question
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
-from .conftest import MODEL_BACKEND
 from .factories import ExamFactory, QuestionBankFactory, TopicFactory, make_question
 
 pytestmark = pytest.mark.django_db

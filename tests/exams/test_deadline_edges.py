@@ -19,8 +19,8 @@ from django.urls import reverse
 from exams import services
 from exams.models import Attempt, AttemptItem, AttemptStatus
 from lms.tokens import token_create
-from tests.exams.conftest import MODEL_BACKEND
 from tests.exams.factories import make_exam
+from tests.lms.factories import MODEL_BACKEND
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,8 @@ from django.contrib.auth.models import Group
 
 from exams import selectors
 from exams.models import RegradeEvent
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
-from .conftest import MODEL_BACKEND
 from .factories import make_exam
 from .test_regrade import _first_item_version, take
 

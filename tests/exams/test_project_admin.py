@@ -5,9 +5,7 @@ from django.contrib.auth.models import Group
 
 from exams.models import ProjectBrief, RubricCriterion
 from tests.exams.project_factories import make_brief
-from tests.lms.factories import UserFactory
-
-from .conftest import MODEL_BACKEND
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from django.urls import reverse
 from exams import services
 from exams.models import AttemptItem, AttemptStatus, Choice
 from lms.tokens import token_create
-from tests.exams.conftest import MODEL_BACKEND
 from tests.exams.factories import make_exam
 from tests.exams.test_api import QUERIES_ATTEMPT_GET
+from tests.lms.factories import MODEL_BACKEND
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from exams import services
 from exams.models import Attempt, AttemptStatus, Choice
-from tests.exams.conftest import MODEL_BACKEND
 from tests.exams.factories import make_exam
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -2,6 +2,8 @@ import factory
 from django.contrib.auth import get_user_model
 
 DEFAULT_PASSWORD = "correct-horse-battery"
+# force_login with this: the first backend (axes) only guards and cannot load a user.
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

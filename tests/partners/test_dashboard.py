@@ -8,14 +8,13 @@ from django.utils import timezone
 from partners import status
 from partners.models import AppMilestoneFigure, TechnicalVerification
 from tests.certificates.factories import CertificationFactory, CredentialFactory
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 from .factories import MembershipFactory, PartnerFactory, PartnerTrackFactory
 from .status_factories import TechnicalVerificationFactory
 
 pytestmark = pytest.mark.django_db
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 DASHBOARD_QUERIES = 12
 
 

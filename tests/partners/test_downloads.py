@@ -13,13 +13,12 @@ from pypdf import PdfReader
 from partners import downloads
 from partners.models import BundleStatus, CertificateBundle
 from tests.certificates.factories import CertificationFactory, CredentialFactory
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 from .factories import MembershipFactory, PartnerFactory, PartnerTrackFactory
 
 pytestmark = pytest.mark.django_db
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 ZIP_URL = "/api/v1/partners/{}/certificates.zip"
 
 

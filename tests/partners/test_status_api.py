@@ -7,14 +7,13 @@ from django.utils import timezone
 
 from partners import status
 from tests.certificates.factories import CertificationFactory, CredentialFactory
-from tests.lms.factories import UserFactory
+from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 from .factories import MembershipFactory, PartnerFactory, PartnerTrackFactory
 from .status_factories import AppMilestoneFigureFactory, TechnicalVerificationFactory
 
 pytestmark = pytest.mark.django_db
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 TRACK_FIELDS = {
     "track",
     "verified",
