@@ -79,6 +79,8 @@ def apply(request):
                     embedded_payments_attested=data["embedded_payments"],
                 )
             except DomainError as error:
+                if error.code == "agreement_outdated":
+                    form = _form_with_current_agreement(form, agreement)
                 form.add_error(None, error.message)
                 status = error.status
             else:
@@ -94,6 +96,20 @@ def apply(request):
         {"form": form, "agreement": agreement},
         status=status,
     )
+
+
+def _form_with_current_agreement(form: ApplicationForm, agreement) -> ApplicationForm:
+    """The form again, now carrying the version in force and its box unticked.
+
+    The page was opened before a new agreement version took effect: the applicant
+    reads the version now shown and accepts it, or the next try is refused again.
+    """
+    data = form.data.copy()
+    data["agreement_version"] = agreement.version if agreement else ""
+    data.pop("accept_agreement", None)
+    fresh = ApplicationForm(data)
+    fresh.is_valid()
+    return fresh
 
 
 # --- invitations --------------------------------------------------------------

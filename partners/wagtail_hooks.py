@@ -7,6 +7,8 @@
   decisions and figures are recorded on the partner dashboard
   (/partners/<slug>/), which goes through partners.status so history is never
   rewritten.
+- "Applications" and "Agreement versions" (partners.wagtail_applications):
+  staff decide partner applications and publish agreement versions.
 
 Access: programme staff (lms.permissions) and superusers; Django model
 permissions are not needed for these screens.
@@ -22,7 +24,14 @@ from wagtail.permissions import register_permission_policy
 
 from lms.permissions import is_programme_staff
 
-from .models import AppMilestoneFigure, TechnicalVerification, TrackRuleSetting
+from .models import (
+    AppMilestoneFigure,
+    PartnerAgreement,
+    PartnerApplication,
+    TechnicalVerification,
+    TrackRuleSetting,
+)
+from .wagtail_applications import DECIDE, ApplicationsMenu, register_log_actions
 
 
 class StaffPolicy(ModelPermissionPolicy):
@@ -125,3 +134,15 @@ class TrackStatusMenu(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_track_status_menu():
     return TrackStatusMenu()
+
+
+register_permission_policy(PartnerApplication, StaffPolicy(PartnerApplication, {"view", DECIDE}))
+register_permission_policy(
+    PartnerAgreement, StaffPolicy(PartnerAgreement, {"view", "add", "change", "delete"})
+)
+hooks.register("register_log_actions", register_log_actions)
+
+
+@hooks.register("register_admin_viewset")
+def register_applications_menu():
+    return ApplicationsMenu()
