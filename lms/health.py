@@ -25,11 +25,23 @@ def database_status() -> dict:
     return {"ok": True, "vendor": connection.vendor}
 
 
-def queue_status() -> dict:
-    from django_q.brokers import get_broker
+_broker = None
 
+
+def _get_broker():
+    # One broker per process: django-q2 builds a new one (with a new Redis
+    # connection) on every call, which cost /healthz more than all the rest.
+    global _broker
+    if _broker is None:
+        from django_q.brokers import get_broker
+
+        _broker = get_broker()
+    return _broker
+
+
+def queue_status() -> dict:
     try:
-        broker = get_broker()
+        broker = _get_broker()
         return {
             "ok": bool(broker.ping()),
             "broker": type(broker).__name__.lower(),
