@@ -279,7 +279,7 @@ class LessonPage(_OneQueryViewRestrictions, Page):
         return context
 
     def serve(self, request, *args, **kwargs):
-        from . import services
+        from . import page_cache, services
 
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
@@ -292,6 +292,7 @@ class LessonPage(_OneQueryViewRestrictions, Page):
         except NotFound as error:
             raise Http404(error.message) from error
         if not getattr(request, "is_preview", False):
+            page_cache.mark_cacheable(request)
             detail = (getattr(response, "context_data", None) or {}).get("detail")
             services.enrolment_touch(
                 person=request.user,

@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Repeat views of a lesson by the same session (courses.page_cache); inside
+    # every middleware that adds headers, so cached answers carry them too.
+    "courses.page_cache.LearnerPageCacheMiddleware",
     # AxesMiddleware must be last: it turns lockouts into responses.
     "axes.middleware.AxesMiddleware",
 ]
@@ -213,10 +216,22 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Partner Academy <acad
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "lms.cache.ReusingRedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Repeat lesson views answered from a per-session copy (courses.page_cache).
+# Its invalidation needs a cache every web process shares, so it is on by
+# default only with Redis; LEARNER_PAGE_CACHE=1/0 overrides.
+LEARNER_PAGE_CACHE = env_bool("LEARNER_PAGE_CACHE", bool(REDIS_URL))
+# Sessions are read from the shared cache and written through to the
+# database; a per-process cache would keep a signed-out session alive in
+# other processes, so without Redis they are read from the database.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- background jobs (django-q2) -------------------------------------------
 # Per PITFALLS.md: retry > timeout (plus queue wait) so a slow task is not run

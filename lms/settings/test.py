@@ -20,3 +20,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 PRIVATE_ROOT = BASE_DIR / "var" / "test-private"  # noqa: F405
+# One process and one in-memory cache: the lesson page cache is safe here,
+# and on, so every lesson-page test also exercises its invalidation.
+LEARNER_PAGE_CACHE = True
