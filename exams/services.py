@@ -50,13 +50,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied
 from lms.permissions import is_instructor
 
-from . import csv_io, gift, scoring, selectors
+from . import csv_io, gift, save_sql, scoring, selectors
 from .models import (
     MAX_CHOICES,
     MIN_CHOICES,
@@ -384,7 +384,6 @@ def _clean_choice_ids(item: AttemptItem, kind: str, choice_ids: Sequence) -> lis
     return [cid for cid in allowed if cid in wanted]
 
 
-@transaction.atomic
 def attempt_item_save(
     *,
     person,
@@ -394,33 +393,64 @@ def attempt_item_save(
     flagged: bool | None = None,
     now: datetime | None = None,
 ) -> AttemptItem:
-    """Save one item's selection (`choice_ids`, [] clears it) and/or its flag."""
+    """Save one item's selection (`choice_ids`, [] clears it) and/or its flag.
+
+    A save must never land after the attempt was submitted (or scored at its
+    deadline). PostgreSQL: the read locks the attempt row, as the submit
+    does, and the write follows in the same transaction. SQLite has no row
+    locks and one writer at a time: the read takes no lock and the write is
+    one UPDATE that re-checks, in the same statement, that the attempt is
+    still open; so the write lock is held for that statement only (two web
+    processes saving answers wait on each other far less)."""
     now = now or timezone.now()
-    attempt = _lock_attempt(person=person, attempt_id=attempt_id)
-    if attempt.status != AttemptStatus.IN_PROGRESS:
-        raise AttemptClosed("This attempt has been submitted.", closed_because="submitted")
-    if _is_overdue(attempt, now):
-        raise AttemptClosed("The time for this attempt is over.", closed_because="deadline")
-    item = (
-        AttemptItem.objects.select_related("question_version__question")
-        .filter(pk=item_id, attempt_id=attempt.pk)
-        .first()
+    args = {"person": person, "attempt_id": attempt_id, "item_id": item_id, "now": now}
+    if connection.features.has_select_for_update:
+        with transaction.atomic():
+            return _item_save(**args, choice_ids=choice_ids, flagged=flagged, locked=True)
+    return _item_save(**args, choice_ids=choice_ids, flagged=flagged, locked=False)
+
+
+def _item_save(*, person, attempt_id, item_id, choice_ids, flagged, now, locked) -> AttemptItem:
+    row = save_sql.read_item(
+        attempt_id=attempt_id, item_id=item_id, person_id=person.pk, lock=locked
     )
-    if item is None:
+    if row is None:
+        _lock_attempt(person=person, attempt_id=attempt_id)  # NotFound if not theirs
         raise NotFound("No such question in this attempt.", code="item_not_found")
-    fields = []
+    _check_open(row, now)
+    item = AttemptItem(
+        pk=item_id,
+        attempt_id=attempt_id,
+        choice_order=row.choice_order,
+        selected_choice_ids=row.selected_choice_ids,
+        flagged=row.flagged,
+        answered_at=row.answered_at,
+    )
+    changes = {}
     if choice_ids is not None:
-        item.selected_choice_ids = _clean_choice_ids(
-            item, item.question_version.question.kind, choice_ids
-        )
-        item.answered_at = now
-        fields += ["selected_choice_ids", "answered_at"]
+        changes["selected_choice_ids"] = _clean_choice_ids(item, row.kind, choice_ids)
+        changes["answered_at"] = now
     if flagged is not None:
-        item.flagged = bool(flagged)
-        fields.append("flagged")
-    if fields:
-        item.save(update_fields=fields)
+        changes["flagged"] = bool(flagged)
+    if changes:
+        open_since = None if locked else now - timedelta(seconds=row.grace_seconds)
+        if not save_sql.write_item(item_id=item_id, changes=changes, open_since=open_since):
+            # Submitted or finalised between the read and the write: say which.
+            row = save_sql.read_item(
+                attempt_id=attempt_id, item_id=item_id, person_id=person.pk, lock=False
+            )
+            _check_open(row, now)
+            raise AttemptClosed("This attempt has been submitted.", closed_because="submitted")
+        for name, value in changes.items():
+            setattr(item, name, value)
     return item
+
+
+def _check_open(row: save_sql.SaveRow, now: datetime) -> None:
+    if row.attempt_status != AttemptStatus.IN_PROGRESS:
+        raise AttemptClosed("This attempt has been submitted.", closed_because="submitted")
+    if now > row.deadline + timedelta(seconds=row.grace_seconds):
+        raise AttemptClosed("The time for this attempt is over.", closed_because="deadline")
 
 
 def attempt_answer(

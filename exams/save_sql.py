@@ -1,0 +1,161 @@
+"""The two statements of an answer save, as SQL written once.
+
+An answer is saved every time a learner clicks an option (the exam page sends
+each change at once), so this is the busiest write of the system. Built by
+the ORM, its read and its update cost ten times what the database takes to
+run them (query compilation); here they are composed once per process from
+the models' own table and column names and run with parameters.
+
+Contract:
+- `read_item(attempt_id, item_id, person_id)` -> SaveRow | None: the item of
+  this person's attempt with what a save checks (attempt status, deadline,
+  the exam's grace, the question's kind, the option order), in one query
+  that with `lock=True` (PostgreSQL, inside a transaction) also takes the
+  attempt's row lock (FOR NO KEY UPDATE OF the attempt, as the submit
+  does), so a save never lands after the attempt was scored.
+- `write_item(item_id, changes, open_since=None)` -> bool: one UPDATE of the
+  given fields (`selected_choice_ids`, `answered_at`, `flagged`), values
+  prepared by the model fields exactly as the ORM would. With `open_since`
+  (SQLite: no row locks, one writer at a time) the same statement writes only
+  while the attempt is in progress and its deadline is at or after
+  `open_since`; False when nothing was written.
+- Values come back converted like the ORM's (JSON lists, aware datetimes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from .models import Attempt, AttemptItem, AttemptStatus, Exam, Question, QuestionVersion
+
+
+@dataclass(frozen=True)
+class SaveRow:
+    choice_order: list[int]
+    selected_choice_ids: list[int]
+    flagged: bool
+    answered_at: dt.datetime | None
+    attempt_status: str
+    deadline: dt.datetime
+    grace_seconds: int
+    kind: str
+
+
+def _column(model, name: str, alias: str) -> str:
+    return f"{alias}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
+
+
+def _table(model, alias: str) -> str:
+    return f"{connection.ops.quote_name(model._meta.db_table)} {alias}"
+
+
+@cache
+def _read_sql(lock: bool) -> str:
+    col = _column
+    select = ", ".join(
+        [
+            col(AttemptItem, "choice_order", "i"),
+            col(AttemptItem, "selected_choice_ids", "i"),
+            col(AttemptItem, "flagged", "i"),
+            col(AttemptItem, "answered_at", "i"),
+            col(Attempt, "status", "a"),
+            col(Attempt, "deadline", "a"),
+            col(Exam, "grace_seconds", "e"),
+            col(Question, "kind", "q"),
+        ]
+    )
+    # Table and column names come from the models; values are parameters.
+    sql = (
+        f"SELECT {select} FROM {_table(AttemptItem, 'i')}"  # noqa: S608
+        f" JOIN {_table(Attempt, 'a')} ON a.{_pk(Attempt)} = {col(AttemptItem, 'attempt', 'i')}"
+        f" JOIN {_table(Exam, 'e')} ON e.{_pk(Exam)} = {col(Attempt, 'exam', 'a')}"
+        f" JOIN {_table(QuestionVersion, 'v')}"
+        f" ON v.{_pk(QuestionVersion)} = {col(AttemptItem, 'question_version', 'i')}"
+        f" JOIN {_table(Question, 'q')}"
+        f" ON q.{_pk(Question)} = {col(QuestionVersion, 'question', 'v')}"
+        f" WHERE i.{_pk(AttemptItem)} = %s AND {col(AttemptItem, 'attempt', 'i')} = %s"
+        f" AND {col(Attempt, 'person', 'a')} = %s"
+    )
+    if lock:
+        sql += " FOR NO KEY UPDATE OF a"
+    return sql
+
+
+def _pk(model) -> str:
+    return connection.ops.quote_name(model._meta.pk.column)
+
+
+def _json(field_name: str, value):
+    return AttemptItem._meta.get_field(field_name).from_db_value(value, None, connection)
+
+
+def _datetime(value) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+    return _datetime(parse_datetime(value))
+
+
+def read_item(*, attempt_id: int, item_id: int, person_id: int, lock: bool) -> SaveRow | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_read_sql(lock), [item_id, attempt_id, person_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    order, selected, flagged, answered_at, status, deadline, grace, kind = row
+    return SaveRow(
+        choice_order=_json("choice_order", order),
+        selected_choice_ids=_json("selected_choice_ids", selected),
+        flagged=bool(flagged),
+        answered_at=_datetime(answered_at),
+        attempt_status=status,
+        deadline=_datetime(deadline),
+        grace_seconds=int(grace),
+        kind=kind,
+    )
+
+
+_WRITABLE = ("selected_choice_ids", "answered_at", "flagged")
+
+
+@cache
+def _write_sql(names: tuple[str, ...], conditional: bool) -> str:
+    quote = connection.ops.quote_name
+    fields = [AttemptItem._meta.get_field(name) for name in names]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    table = quote(AttemptItem._meta.db_table)
+    # Names come from the models; values are parameters.
+    sql = f"UPDATE {table} SET {assignments} WHERE {_pk(AttemptItem)} = %s"  # noqa: S608
+    if conditional:
+        attempt_column = quote(AttemptItem._meta.get_field("attempt").column)
+        sql += (
+            f" AND {attempt_column} IN (SELECT a.{_pk(Attempt)} FROM {_table(Attempt, 'a')}"  # noqa: S608
+            f" WHERE {_column(Attempt, 'status', 'a')} = %s"
+            f" AND {_column(Attempt, 'deadline', 'a')} >= %s)"
+        )
+    return sql
+
+
+def write_item(*, item_id: int, changes: dict, open_since: dt.datetime | None = None) -> bool:
+    """UPDATE the item; with `open_since`, only while its attempt is in
+    progress with a deadline at or after it (checked in the same statement).
+    True when the row was written."""
+    unknown = set(changes) - set(_WRITABLE)
+    if unknown or not changes:
+        raise ValueError(f"write_item: nothing to write or not writable: {sorted(unknown)}")
+    names = tuple(name for name in _WRITABLE if name in changes)
+    meta = AttemptItem._meta
+    params = [meta.get_field(name).get_db_prep_save(changes[name], connection) for name in names]
+    params.append(item_id)
+    if open_since is not None:
+        deadline = Attempt._meta.get_field("deadline")
+        params += [AttemptStatus.IN_PROGRESS, deadline.get_db_prep_value(open_since, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(_write_sql(names, open_since is not None), params)
+        return cursor.rowcount == 1
