@@ -16,6 +16,7 @@ from django.contrib.auth import (  # noqa: E402
     get_user_model,  # noqa: E402
 )
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.utils.crypto import get_random_string  # noqa: E402
 
 from bench.exams import prepare_exams  # noqa: E402
 from courses.demo import seed_courses  # noqa: E402
@@ -46,7 +47,9 @@ print(
     json.dumps(
         {
             "token": plain,
-            "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+            # A browser also carries the CSRF cookie it got on its first page.
+            "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}; "
+            f"{settings.CSRF_COOKIE_NAME}={get_random_string(32)}",
             "lesson_url": lesson.url,
             "course_url": course.url,
             "exams": exams,
