@@ -308,6 +308,9 @@ class TrackStatusChange(models.Model):
     reason = models.CharField(max_length=40, blank=True)
     explanation = models.TextField(blank=True)
     at = models.DateTimeField()
+    # When the partner's admins were e-mailed about it (claimed before sending,
+    # so a retried job mails nobody twice); empty when nobody was told.
+    emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-pk"]

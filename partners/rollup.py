@@ -56,7 +56,13 @@ REASON_GRACE_ENDED = "grace_ended"
 
 
 def _require_aware(value: datetime | None, name: str) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+    # `tzinfo is UTC` first: what the database returns, and far cheaper than
+    # utcoffset() for the 350,000 spans of a recompute of 10,000 partners.
+    if (
+        value is not None
+        and value.tzinfo is not UTC
+        and (value.tzinfo is None or value.utcoffset() is None)
+    ):
         raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
 
 
@@ -103,7 +109,7 @@ class TechnicalVerification:
         return "missing"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberSpan:
     """One membership of `person` in the partner: [started, ended)."""
 
@@ -119,7 +125,7 @@ class MemberSpan:
         return self.started <= t and (self.ended is None or t < self.ended)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CredentialSpan:
     """One credential held by `person`: valid on [issued_at, min(expires_at, revoked_at))."""
 

@@ -18,3 +18,9 @@ def recompute_all_partner_statuses() -> int:
         result.changes,
     )
     return result.changes
+
+
+def track_status_changes_mail(change_ids: list[int]) -> int:
+    """Queued after a recompute commits: e-mail the admins of the partners whose
+    track status changed (at most once per change). Returns the e-mails sent."""
+    return status.track_status_changes_mail(change_ids=change_ids)

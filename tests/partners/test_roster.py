@@ -7,7 +7,7 @@ from partners import roster
 from partners.services import membership_end
 from tests.certificates.factories import CredentialFactory
 from tests.partners.factories import MembershipFactory
-from tests.partners.portal_factories import partner_with_admin, populate_members
+from tests.partners.portal_factories import bulk_members, partner_with_admin, populate_members
 
 pytestmark = pytest.mark.django_db
 
@@ -43,19 +43,31 @@ def test_an_empty_partner_has_an_empty_roster():
     assert roster.partner_roster(partner=partner) == []
 
 
-def _roster_queries(django_assert_num_queries, partner, size):
-    with django_assert_num_queries(4):
-        rows = roster.partner_roster(partner=partner)
-    assert len(rows) == size + 1
+ROSTER_QUERIES = 4
+PEOPLE_PAGE_QUERIES = 12
+SMALL, LARGE = 5, 500
 
 
-def test_roster_query_count_does_not_grow_with_members(django_assert_num_queries):
-    small, _ = partner_with_admin()
-    people, course, exam = populate_members(small, 5)
-    _roster_queries(django_assert_num_queries, small, 5)
-    large, _ = partner_with_admin()
-    populate_members(large, 40, course=course, exam=exam)
-    _roster_queries(django_assert_num_queries, large, 40)
+@pytest.fixture
+def small_and_large():
+    """Two partners of 5 and 500 current members: the admin and employees each
+    with a completed course, two attempts and a credential."""
+    small, small_admin = partner_with_admin()
+    _, course, exam = bulk_members(small, SMALL - 1)
+    large, large_admin = partner_with_admin()
+    bulk_members(large, LARGE - 1, course=course, exam=exam)
+    return (small, small_admin), (large, large_admin), course
+
+
+def test_roster_query_count_is_the_same_for_5_and_500_members(
+    small_and_large, django_assert_num_queries
+):
+    for (partner, _), size in zip(small_and_large[:2], (SMALL, LARGE), strict=True):
+        with django_assert_num_queries(ROSTER_QUERIES):
+            rows = roster.partner_roster(partner=partner)
+        assert len(rows) == size
+        assert all(row.courses and row.credentials for row in rows[1:])
+        assert all(row.attempts_count == 2 and row.last_attempt.passed for row in rows[1:])
 
 
 def _page_queries(client, partner, admin):
@@ -71,16 +83,11 @@ def _page_queries(client, partner, admin):
     return len(queries), response
 
 
-def test_people_page_query_count_is_the_same_for_5_and_40_members(client):
-    small, small_admin = partner_with_admin()
-    people, course, exam = populate_members(small, 5)
-    large, large_admin = partner_with_admin()
-    populate_members(large, 40, course=course, exam=exam)
-
+def test_people_page_query_count_is_the_same_for_5_and_500_members(client, small_and_large):
+    (small, small_admin), (large, large_admin), course = small_and_large
     small_count, _ = _page_queries(client, small, small_admin)
     large_count, response = _page_queries(client, large, large_admin)
-    assert small_count == large_count
-    assert small_count <= 12
+    assert (small_count, large_count) == (PEOPLE_PAGE_QUERIES, PEOPLE_PAGE_QUERIES)
     html = response.content.decode()
     assert course.title in html and "Active" in html and "Expired" in html
 

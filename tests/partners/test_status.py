@@ -185,6 +185,45 @@ def test_daily_job_is_idempotent(company, developer, django_capture_on_commit_ca
     assert len(mail.outbox) == mails
 
 
+def test_the_queued_mail_job_mails_each_partners_admins_once(
+    company, developer, django_capture_on_commit_callbacks
+):
+    partner, admin = company
+    second_admin = MembershipFactory(partner=partner, role="admin").person
+    quiet = PartnerFactory(name="No Admins Ltd")
+    PartnerTrackFactory(partner=quiet, track="technology")
+    TechnicalVerificationFactory(partner=quiet, track="technology")
+    for p in (partner, quiet):
+        member_with_credential(p, developer)
+        member_with_credential(p, developer)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        status.partner_statuses_recompute()
+    assert len(callbacks) == 1  # one job for the chunk, however many partners
+    assert [m.to for m in mail.outbox] == [sorted([admin.email, second_admin.email])]
+    assert mail.outbox[0].subject == "Northwind Payments: partner track status changed"
+    assert "Technology: (new) -> verified" in mail.outbox[0].body
+
+    change = TrackStatusChange.objects.get(partner=partner)
+    assert change.emailed_at is not None
+    untold = TrackStatusChange.objects.get(partner=quiet)  # nobody to tell
+    assert untold.emailed_at is None
+    # A job run again (a retry, a restarted worker) mails nobody twice.
+    assert status.track_status_changes_mail(change_ids=[change.pk, untold.pk]) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_first_computation_that_is_not_verified_mails_nobody(
+    company, django_capture_on_commit_callbacks
+):
+    partner, _admin = company
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert status.partner_status_recompute(partner=partner).changes == 1
+    assert callbacks == [] and mail.outbox == []
+    assert TrackStatusChange.objects.get(partner=partner).emailed_at is None
+
+
 def test_history_keeps_every_change_in_order(company, developer, staff_user):
     partner, _admin = company
     now = timezone.now()
