@@ -405,4 +405,4 @@ def test_event_list_query_count_does_not_grow(client, learner, count):
     with CaptureQueriesContext(connection) as queries:
         html = client.get("/events/").content.decode()
     assert html.count("Waitlist #1") == count
-    assert len(queries) == 7
+    assert len(queries) == 6

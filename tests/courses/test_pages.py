@@ -231,7 +231,7 @@ def build_world(learner, lessons_per_course: int, courses: int, blocks: int, ima
 
 
 # Pinned: the same at both sizes. If a change moves these, look for a query per row.
-EXPECTED_QUERIES = {"catalogue": 14, "course": 14, "lesson": 16, "dashboard": 9}
+EXPECTED_QUERIES = {"catalogue": 13, "course": 13, "lesson": 15, "dashboard": 8}
 
 
 @pytest.mark.parametrize(

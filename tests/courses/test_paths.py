@@ -69,4 +69,4 @@ def test_path_query_count_does_not_grow(learner_client, learner, lessons):
     cache.clear()  # cold site-root cache (page URLs): the worst case
     with CaptureQueriesContext(connection) as queries:
         assert learner_client.get("/paths/developer/").status_code == 200
-    assert len(queries) == 9  # same for both sizes
+    assert len(queries) == 8  # same for both sizes

@@ -24,8 +24,8 @@ from tests.lms.factories import MODEL_BACKEND
 pytestmark = pytest.mark.django_db
 
 SIZES = [10, 60, 200]
-# session, user, attempt, items, choices + the base template's two permission reads
-QUERIES_ATTEMPT_PAGE = 7
+# session, user, attempt, items, choices + the navigation's admin-link check (groups)
+QUERIES_ATTEMPT_PAGE = 6
 
 
 @pytest.fixture

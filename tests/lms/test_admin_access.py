@@ -61,3 +61,19 @@ def test_wagtail_admin_refuses_a_duplicate_email_in_another_case(client):
     )
     assert response.status_code == 200  # the form again, with an error — not a 500
     assert get_user_model().objects.filter(email__iexact="ada@example.com").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_admin_links"),
+    [("learner", False), ("instructor", True), ("staff", True), ("superuser", True)],
+)
+def test_the_navigation_links_the_admin_for_those_who_may_use_it(client, role, sees_admin_links):
+    from tests.lms.factories import MODEL_BACKEND
+
+    group = {"instructor": INSTRUCTORS, "staff": PROGRAMME_STAFF}.get(role)
+    user = person_in(group, is_superuser=role == "superuser")
+    assert user.has_perm("wagtailadmin.access_admin") is sees_admin_links
+    client.force_login(user, backend=MODEL_BACKEND)
+    html = client.get("/accounts/profile/").content.decode()
+    assert ('href="/admin/"' in html) is sees_admin_links
+    assert ("Review queue" in html) is sees_admin_links

@@ -17,7 +17,7 @@ from .status_factories import TechnicalVerificationFactory
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD_QUERIES = 12
+DASHBOARD_QUERIES = 10
 
 
 def login(client, user):

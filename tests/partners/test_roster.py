@@ -44,7 +44,7 @@ def test_an_empty_partner_has_an_empty_roster():
 
 
 ROSTER_QUERIES = 4
-PEOPLE_PAGE_QUERIES = 12
+PEOPLE_PAGE_QUERIES = 10
 SMALL, LARGE = 5, 500
 
 
