@@ -13,11 +13,11 @@ Contract:
   that with `lock=True` (PostgreSQL, inside a transaction) also takes the
   attempt's row lock (FOR NO KEY UPDATE OF the attempt, as the submit
   does), so a save never lands after the attempt was scored.
-- `write_item(item_id, changes, open_since=None)` -> bool: one UPDATE of the
+- `write_item(item_id, changes, attempt_id=None, open_since=None)` -> bool: one UPDATE of the
   given fields (`selected_choice_ids`, `answered_at`, `flagged`), values
   prepared by the model fields exactly as the ORM would. With `open_since`
-  (SQLite: no row locks, one writer at a time) the same statement writes only
-  while the attempt is in progress and its deadline is at or after
+  and `attempt_id` (SQLite: no row locks, one writer at a time) the same
+  statement writes only while that attempt is in progress and its deadline is at or after
   `open_since`; False when nothing was written.
 - Values come back converted like the ORM's (JSON lists, aware datetimes).
 """
@@ -132,20 +132,24 @@ def _write_sql(names: tuple[str, ...], conditional: bool) -> str:
     table = quote(AttemptItem._meta.db_table)
     # Names come from the models; values are parameters.
     sql = f"UPDATE {table} SET {assignments} WHERE {_pk(AttemptItem)} = %s"  # noqa: S608
-    if conditional:
+    if conditional:  # the attempt, by its primary key, still open
         attempt_column = quote(AttemptItem._meta.get_field("attempt").column)
         sql += (
-            f" AND {attempt_column} IN (SELECT a.{_pk(Attempt)} FROM {_table(Attempt, 'a')}"  # noqa: S608
-            f" WHERE {_column(Attempt, 'status', 'a')} = %s"
+            f" AND {attempt_column} = %s AND EXISTS (SELECT 1 FROM {_table(Attempt, 'a')}"  # noqa: S608
+            f" WHERE a.{_pk(Attempt)} = %s AND {_column(Attempt, 'status', 'a')} = %s"
             f" AND {_column(Attempt, 'deadline', 'a')} >= %s)"
         )
     return sql
 
 
-def write_item(*, item_id: int, changes: dict, open_since: dt.datetime | None = None) -> bool:
-    """UPDATE the item; with `open_since`, only while its attempt is in
-    progress with a deadline at or after it (checked in the same statement).
-    True when the row was written."""
+def write_item(
+    *, item_id: int, changes: dict, attempt_id: int | None = None, open_since=None
+) -> bool:
+    """UPDATE the item; with `attempt_id` and `open_since`, only while that
+    attempt (the item's) is in progress with a deadline at or after
+    `open_since` (checked in the same statement). True when the row was written."""
+    if (attempt_id is None) != (open_since is None):
+        raise ValueError("write_item: give attempt_id and open_since together")
     unknown = set(changes) - set(_WRITABLE)
     if unknown or not changes:
         raise ValueError(f"write_item: nothing to write or not writable: {sorted(unknown)}")
@@ -155,7 +159,8 @@ def write_item(*, item_id: int, changes: dict, open_since: dt.datetime | None = 
     params.append(item_id)
     if open_since is not None:
         deadline = Attempt._meta.get_field("deadline")
-        params += [AttemptStatus.IN_PROGRESS, deadline.get_db_prep_value(open_since, connection)]
+        open_since = deadline.get_db_prep_value(open_since, connection)
+        params += [attempt_id, attempt_id, AttemptStatus.IN_PROGRESS, open_since]
     with connection.cursor() as cursor:
         cursor.execute(_write_sql(names, open_since is not None), params)
         return cursor.rowcount == 1

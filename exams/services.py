@@ -434,7 +434,13 @@ def _item_save(*, person, attempt_id, item_id, choice_ids, flagged, now, locked)
         changes["flagged"] = bool(flagged)
     if changes:
         open_since = None if locked else now - timedelta(seconds=row.grace_seconds)
-        if not save_sql.write_item(item_id=item_id, changes=changes, open_since=open_since):
+        written = save_sql.write_item(
+            item_id=item_id,
+            changes=changes,
+            attempt_id=None if locked else attempt_id,
+            open_since=open_since,
+        )
+        if not written:
             # Submitted or finalised between the read and the write: say which.
             row = save_sql.read_item(
                 attempt_id=attempt_id, item_id=item_id, person_id=person.pk, lock=False

@@ -68,16 +68,34 @@ def test_write_item_writes_only_while_the_attempt_is_open(started):
     item = items[0]
     now = timezone.now()
     changes = {"selected_choice_ids": [item.choice_order[0]], "answered_at": now}
-    assert save_sql.write_item(item_id=item.pk, changes=changes, open_since=now)
+    assert save_sql.write_item(
+        item_id=item.pk, changes=changes, attempt_id=attempt.pk, open_since=now
+    )
     assert AttemptItem.objects.get(pk=item.pk).selected_choice_ids == [item.choice_order[0]]
     # a deadline before `open_since`: nothing written
     later = attempt.deadline + timedelta(seconds=1)
     changes = {"selected_choice_ids": [item.choice_order[1]], "answered_at": later}
-    assert not save_sql.write_item(item_id=item.pk, changes=changes, open_since=later)
+    assert not save_sql.write_item(
+        item_id=item.pk, changes=changes, attempt_id=attempt.pk, open_since=later
+    )
     assert AttemptItem.objects.get(pk=item.pk).selected_choice_ids == [item.choice_order[0]]
     # submitted: nothing written
     services.attempt_submit(person=attempt.person, attempt_id=attempt.pk)
-    assert not save_sql.write_item(item_id=item.pk, changes=changes, open_since=now)
+    assert not save_sql.write_item(
+        item_id=item.pk, changes=changes, attempt_id=attempt.pk, open_since=now
+    )
+
+
+def test_write_item_checks_the_items_own_attempt(started):
+    attempt, items = started
+    now = timezone.now()
+    changes = {"flagged": True}
+    assert not save_sql.write_item(
+        item_id=items[0].pk, changes=changes, attempt_id=attempt.pk + 1000, open_since=now
+    )
+    assert AttemptItem.objects.get(pk=items[0].pk).flagged is False
+    with pytest.raises(ValueError):
+        save_sql.write_item(item_id=items[0].pk, changes=changes, open_since=now)
 
 
 def test_write_item_refuses_fields_it_does_not_write(started):
