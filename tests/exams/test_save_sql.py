@@ -106,6 +106,19 @@ def test_write_item_refuses_fields_it_does_not_write(started):
         save_sql.write_item(item_id=items[0].pk, changes={})
 
 
+def save_unlocked(learner, item, *, now):
+    """The first option of `item`, saved the way SQLite saves (no row locks)."""
+    return services._item_save(
+        person=learner,
+        attempt_id=item.attempt_id,
+        item_id=item.pk,
+        choice_ids=[item.choice_order[0]],
+        flagged=None,
+        now=now,
+        locked=False,
+    )
+
+
 def test_a_submit_between_read_and_write_is_refused_not_lost(learner, started, monkeypatch):
     """The unlocked path (the one SQLite takes; run here on every database)."""
     attempt, items = started
@@ -123,15 +136,7 @@ def test_a_submit_between_read_and_write_is_refused_not_lost(learner, started, m
 
     monkeypatch.setattr(save_sql, "read_item", read_as_before_the_submit)
     with pytest.raises(DomainError) as refused:
-        services._item_save(
-            person=learner,
-            attempt_id=attempt.pk,
-            item_id=item.pk,
-            choice_ids=[item.choice_order[0]],
-            flagged=None,
-            now=timezone.now(),
-            locked=False,
-        )
+        save_unlocked(learner, item, now=timezone.now())
     assert (refused.value.status, refused.value.code) == (409, "attempt_closed")
     assert reads == [AttemptStatus.SUBMITTED, AttemptStatus.SUBMITTED]  # re-read to say why
     assert AttemptItem.objects.get(pk=item.pk).selected_choice_ids == []
@@ -153,15 +158,7 @@ def test_the_deadline_passing_between_read_and_write_is_refused(learner, started
 
     monkeypatch.setattr(save_sql, "read_item", read_as_if_earlier)
     with pytest.raises(DomainError) as refused:
-        services._item_save(
-            person=learner,
-            attempt_id=attempt.pk,
-            item_id=item.pk,
-            choice_ids=[item.choice_order[0]],
-            flagged=None,
-            now=late,
-            locked=False,
-        )
+        save_unlocked(learner, item, now=late)
     assert (refused.value.status, refused.value.code) == (409, "attempt_closed")
     assert AttemptItem.objects.get(pk=item.pk).selected_choice_ids == []
 
