@@ -149,9 +149,9 @@ def _enabled() -> bool:
     return getattr(settings, "LEARNER_PAGE_CACHE", True)
 
 
-def _candidate_keys(request) -> tuple[str, str, str] | None:
-    """(page key, learner generation key, user id) for a request that may be
-    answered from a copy, or None."""
+def _candidate_keys(request) -> tuple[str, str] | None:
+    """(page key, learner generation key) for a request that may be answered
+    from a copy, or None."""
     if request.method != "GET" or request.META.get("QUERY_STRING"):
         return None
     if not _LESSON_PATH.match(request.path_info):
@@ -168,7 +168,7 @@ def _candidate_keys(request) -> tuple[str, str, str] | None:
     digest = hashlib.blake2b(
         f"{session.session_key}\0{csrf_cookie}\0{request.path_info}".encode(), digest_size=20
     ).hexdigest()
-    return f"courses:page:{digest}", _learner_key(user_id), user_id
+    return f"courses:page:{digest}", _learner_key(user_id)
 
 
 def _generations(values: dict, learner_key: str):
@@ -196,7 +196,7 @@ class LearnerPageCacheMiddleware:
         keys = _candidate_keys(request) if _enabled() else None
         if keys is None:
             return self.get_response(request)
-        page_key, learner_key, _ = keys
+        page_key, learner_key = keys
         values = cache.get_many([page_key, _CONTENT_GENERATION, _MEDIA_GENERATION, learner_key])
         gens = _generations(values, learner_key)
         stored = values.get(page_key)

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.db import connection
-from django.utils.dateparse import parse_datetime
+
+from lms.db import convert_row
 
 from .models import Attempt, AttemptItem, AttemptStatus, Exam, Question, QuestionVersion
 
@@ -54,21 +55,23 @@ def _table(model, alias: str) -> str:
     return f"{connection.ops.quote_name(model._meta.db_table)} {alias}"
 
 
+# What a save reads, in this order: (model, field, table alias in _read_sql).
+_READ = (
+    (AttemptItem, "choice_order", "i"),
+    (AttemptItem, "selected_choice_ids", "i"),
+    (AttemptItem, "flagged", "i"),
+    (AttemptItem, "answered_at", "i"),
+    (Attempt, "status", "a"),
+    (Attempt, "deadline", "a"),
+    (Exam, "grace_seconds", "e"),
+    (Question, "kind", "q"),
+)
+
+
 @cache
 def _read_sql(lock: bool) -> str:
     col = _column
-    select = ", ".join(
-        [
-            col(AttemptItem, "choice_order", "i"),
-            col(AttemptItem, "selected_choice_ids", "i"),
-            col(AttemptItem, "flagged", "i"),
-            col(AttemptItem, "answered_at", "i"),
-            col(Attempt, "status", "a"),
-            col(Attempt, "deadline", "a"),
-            col(Exam, "grace_seconds", "e"),
-            col(Question, "kind", "q"),
-        ]
-    )
+    select = ", ".join(col(model, name, alias) for model, name, alias in _READ)
     # Table and column names come from the models; values are parameters.
     sql = (
         f"SELECT {select} FROM {_table(AttemptItem, 'i')}"  # noqa: S608
@@ -90,16 +93,8 @@ def _pk(model) -> str:
     return connection.ops.quote_name(model._meta.pk.column)
 
 
-def _json(field_name: str, value):
-    return AttemptItem._meta.get_field(field_name).from_db_value(value, None, connection)
-
-
-def _datetime(value) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value
-    return _datetime(parse_datetime(value))
+def _read_fields() -> list:
+    return [model._meta.get_field(name) for model, name, _ in _READ]
 
 
 def read_item(*, attempt_id: int, item_id: int, person_id: int, lock: bool) -> SaveRow | None:
@@ -108,14 +103,16 @@ def read_item(*, attempt_id: int, item_id: int, person_id: int, lock: bool) -> S
         row = cursor.fetchone()
     if row is None:
         return None
-    order, selected, flagged, answered_at, status, deadline, grace, kind = row
+    order, selected, flagged, answered_at, status, deadline, grace, kind = convert_row(
+        _read_fields(), row
+    )
     return SaveRow(
-        choice_order=_json("choice_order", order),
-        selected_choice_ids=_json("selected_choice_ids", selected),
+        choice_order=order,
+        selected_choice_ids=selected,
         flagged=bool(flagged),
-        answered_at=_datetime(answered_at),
+        answered_at=answered_at,
         attempt_status=status,
-        deadline=_datetime(deadline),
+        deadline=deadline,
         grace_seconds=int(grace),
         kind=kind,
     )

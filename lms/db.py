@@ -15,6 +15,7 @@ the cost (measured with the partner status recompute, bench/partners.py).
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from functools import cache
 
 from django.conf import settings
 from django.db import connections
@@ -107,3 +108,27 @@ def bulk_insert(objs: Sequence[Model], *, using: str = "default") -> None:
         with log, cursor.cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+# --- rows read with hand-written SQL, converted like the ORM converts them ---
+
+
+@cache
+def _converters(field, using: str) -> tuple:
+    connection = connections[using]
+    col = field.get_col(field.model._meta.db_table)
+    return col, tuple(connection.ops.get_db_converters(col) + field.get_db_converters(connection))
+
+
+def convert_row(fields: Sequence, values: Sequence, *, using: str = "default") -> list:
+    """`values` (a row from a cursor) as the ORM would give them for `fields`:
+    the backend's and each field's converters (aware datetimes on SQLite,
+    decoded JSON, booleans ...)."""
+    connection = connections[using]
+    out = []
+    for field, value in zip(fields, values, strict=True):
+        col, converters = _converters(field, using)
+        for convert in converters:
+            value = convert(value, col, connection)
+        out.append(value)
+    return out

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .db import convert_row
 from .errors import Conflict, DomainError
 from .models import ApiToken
 
@@ -148,22 +149,6 @@ def _token_lookup() -> tuple[str, list, list]:
     return sql, token_fields, user_fields
 
 
-@cache
-def _converters(field) -> tuple:
-    col = field.get_col(field.model._meta.db_table)
-    return col, tuple(connection.ops.get_db_converters(col) + field.get_db_converters(connection))
-
-
-def _converted(fields, values):
-    out = []
-    for field, value in zip(fields, values, strict=True):
-        col, converters = _converters(field)
-        for convert in converters:
-            value = convert(value, col, connection)
-        out.append(value)
-    return out
-
-
 def _token_with_user(key_hash: str) -> ApiToken | None:
     sql, token_fields, user_fields = _token_lookup()
     with connection.cursor() as cursor:
@@ -173,11 +158,11 @@ def _token_with_user(key_hash: str) -> ApiToken | None:
         return None
     split = len(token_fields)
     token = ApiToken.from_db(
-        connection.alias, [f.attname for f in token_fields], _converted(token_fields, row[:split])
+        connection.alias, [f.attname for f in token_fields], convert_row(token_fields, row[:split])
     )
     user_model = ApiToken._meta.get_field("user").related_model
     token.user = user_model.from_db(
-        connection.alias, [f.attname for f in user_fields], _converted(user_fields, row[split:])
+        connection.alias, [f.attname for f in user_fields], convert_row(user_fields, row[split:])
     )
     return token
 
