@@ -106,6 +106,8 @@ def run_wrk(
     return result
 
 
+SELECT_ROW = "reference: one prepared SELECT of an answer row (no auth, no checks)"
+UPDATE_ROW = "reference: one durable UPDATE of an answer row (autocommit; no auth, no checks)"
 SAVE_ROW = "answer save PUT /api/v1/attempts/{id}/items/{item_id} (bearer, JSON)"
 
 
@@ -187,6 +189,8 @@ def main() -> None:
     )
     rows = [
         ("bare Django view returning {} (baseline)", "/bench/empty", {}),
+        (SELECT_ROW, f"/bench/select-item/{exam_data['save']['items'][0][0]}", {}),
+        (UPDATE_ROW, f"/bench/update-item/{exam_data['save']['items'][0][0]}", {}),
         ("GET /healthz", "/healthz", {}),
         ("GET /api/v1/me (bearer token)", "/api/v1/me", {"Authorization": f"Bearer {token}"}),
         (

@@ -9,16 +9,19 @@ the models' own table and column names and run with parameters.
 Contract:
 - `read_item(attempt_id, item_id, person_id)` -> SaveRow | None: the item of
   this person's attempt with what a save checks (attempt status, deadline,
-  the exam's grace, the question's kind, the option order), in one query
-  that with `lock=True` (PostgreSQL, inside a transaction) also takes the
-  attempt's row lock (FOR NO KEY UPDATE OF the attempt, as the submit
-  does), so a save never lands after the attempt was scored.
-- `write_item(item_id, changes, attempt_id=None, open_since=None)` -> bool: one UPDATE of the
-  given fields (`selected_choice_ids`, `answered_at`, `flagged`), values
-  prepared by the model fields exactly as the ORM would. With `open_since`
-  and `attempt_id` (SQLite: no row locks, one writer at a time) the same
-  statement writes only while that attempt is in progress and its deadline is at or after
-  `open_since`; False when nothing was written.
+  the exam's grace, the question's kind, the option order), in one query.
+  It takes no lock: the write re-checks.
+- `write_item(item_id, attempt_id, open_since, changes)` -> bool: one UPDATE
+  of the given fields (`selected_choice_ids`, `answered_at`, `flagged`),
+  values prepared by the model fields exactly as the ORM would, that writes
+  only while that attempt (the item's) is in progress and its deadline is at
+  or after `open_since`, checked in the same statement; False when nothing
+  was written. On PostgreSQL the statement share-locks the attempt's row, so
+  a save never lands after the attempt was scored (see `_share_lock`); on
+  SQLite one writer at a time gives the same. Either way no transaction is
+  opened: the save is two statements in autocommit, the write lock (SQLite)
+  or row lock (PostgreSQL) held for one.
+- Both run as prepared statements on PostgreSQL (`lms.db.prepared_cursor`).
 - Values come back converted like the ORM's (JSON lists, aware datetimes).
 """
 
@@ -30,7 +33,7 @@ from functools import cache
 
 from django.db import connection
 
-from lms.db import convert_row
+from lms.db import convert_row, prepared_cursor
 
 from .models import Attempt, AttemptItem, AttemptStatus, Exam, Question, QuestionVersion
 
@@ -69,7 +72,7 @@ _READ = (
 
 
 @cache
-def _read_sql(lock: bool) -> str:
+def _read_sql() -> str:
     col = _column
     select = ", ".join(col(model, name, alias) for model, name, alias in _READ)
     # Table and column names come from the models; values are parameters.
@@ -84,8 +87,6 @@ def _read_sql(lock: bool) -> str:
         f" WHERE i.{_pk(AttemptItem)} = %s AND {col(AttemptItem, 'attempt', 'i')} = %s"
         f" AND {col(Attempt, 'person', 'a')} = %s"
     )
-    if lock:
-        sql += " FOR NO KEY UPDATE OF a"
     return sql
 
 
@@ -97,9 +98,9 @@ def _read_fields() -> list:
     return [model._meta.get_field(name) for model, name, _ in _READ]
 
 
-def read_item(*, attempt_id: int, item_id: int, person_id: int, lock: bool) -> SaveRow | None:
-    with connection.cursor() as cursor:
-        cursor.execute(_read_sql(lock), [item_id, attempt_id, person_id])
+def read_item(*, attempt_id: int, item_id: int, person_id: int) -> SaveRow | None:
+    with prepared_cursor() as cursor:
+        cursor.execute(_read_sql(), [item_id, attempt_id, person_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -122,42 +123,44 @@ _WRITABLE = ("selected_choice_ids", "answered_at", "flagged")
 
 
 @cache
-def _write_sql(names: tuple[str, ...], conditional: bool) -> str:
+def _write_sql(names: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
     fields = [AttemptItem._meta.get_field(name) for name in names]
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     table = quote(AttemptItem._meta.db_table)
+    attempt_column = quote(AttemptItem._meta.get_field("attempt").column)
     # Names come from the models; values are parameters.
-    sql = f"UPDATE {table} SET {assignments} WHERE {_pk(AttemptItem)} = %s"  # noqa: S608
-    if conditional:  # the attempt, by its primary key, still open
-        attempt_column = quote(AttemptItem._meta.get_field("attempt").column)
-        sql += (
-            f" AND {attempt_column} = %s AND EXISTS (SELECT 1 FROM {_table(Attempt, 'a')}"  # noqa: S608
-            f" WHERE a.{_pk(Attempt)} = %s AND {_column(Attempt, 'status', 'a')} = %s"
-            f" AND {_column(Attempt, 'deadline', 'a')} >= %s)"
-        )
-    return sql
+    return (
+        f"UPDATE {table} SET {assignments} WHERE {_pk(AttemptItem)} = %s"  # noqa: S608
+        f" AND {attempt_column} = %s AND EXISTS (SELECT 1 FROM {_table(Attempt, 'a')}"
+        f" WHERE a.{_pk(Attempt)} = %s AND {_column(Attempt, 'status', 'a')} = %s"
+        f" AND {_column(Attempt, 'deadline', 'a')} >= %s{_share_lock()})"
+    )
 
 
-def write_item(
-    *, item_id: int, changes: dict, attempt_id: int | None = None, open_since=None
-) -> bool:
-    """UPDATE the item; with `attempt_id` and `open_since`, only while that
-    attempt (the item's) is in progress with a deadline at or after
-    `open_since` (checked in the same statement). True when the row was written."""
-    if (attempt_id is None) != (open_since is None):
-        raise ValueError("write_item: give attempt_id and open_since together")
+def _share_lock() -> str:
+    # PostgreSQL: the attempt's row is share-locked for the statement, so a
+    # submit (whose UPDATE of the attempt takes a lock this one conflicts with)
+    # either waits for this write and scores it, or has committed first and
+    # this write finds the attempt closed (the sub-select is re-checked on the
+    # row as the submit left it). Saves share the lock: they do not wait on
+    # each other. SQLite has one writer at a time and no row locks.
+    return " FOR SHARE" if connection.features.has_select_for_update else ""
+
+
+def write_item(*, item_id: int, attempt_id: int, open_since: dt.datetime, changes: dict) -> bool:
+    """UPDATE the item, only while its attempt `attempt_id` is in progress with a
+    deadline at or after `open_since` (checked in the same statement). True
+    when the row was written."""
     unknown = set(changes) - set(_WRITABLE)
     if unknown or not changes:
         raise ValueError(f"write_item: nothing to write or not writable: {sorted(unknown)}")
     names = tuple(name for name in _WRITABLE if name in changes)
     meta = AttemptItem._meta
     params = [meta.get_field(name).get_db_prep_save(changes[name], connection) for name in names]
-    params.append(item_id)
-    if open_since is not None:
-        deadline = Attempt._meta.get_field("deadline")
-        open_since = deadline.get_db_prep_value(open_since, connection)
-        params += [attempt_id, attempt_id, AttemptStatus.IN_PROGRESS, open_since]
-    with connection.cursor() as cursor:
-        cursor.execute(_write_sql(names, open_since is not None), params)
+    deadline = Attempt._meta.get_field("deadline")
+    open_since = deadline.get_db_prep_value(open_since, connection)
+    params += [item_id, attempt_id, attempt_id, AttemptStatus.IN_PROGRESS, open_since]
+    with prepared_cursor() as cursor:
+        cursor.execute(_write_sql(names), params)
         return cursor.rowcount == 1

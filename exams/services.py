@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -358,18 +358,6 @@ def _is_overdue(attempt: Attempt, now: datetime) -> bool:
     return now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)
 
 
-def _lock_attempt(*, person, attempt_id: int) -> Attempt:
-    attempt = (
-        Attempt.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("exam")
-        .filter(pk=attempt_id, person_id=person.pk)
-        .first()
-    )
-    if attempt is None:
-        raise NotFound("No such attempt.", code="attempt_not_found")
-    return attempt
-
-
 def _clean_choice_ids(item: AttemptItem, kind: str, choice_ids: Sequence) -> list[int]:
     allowed = list(item.choice_order)
     wanted = set()
@@ -396,26 +384,16 @@ def attempt_item_save(
     """Save one item's selection (`choice_ids`, [] clears it) and/or its flag.
 
     A save must never land after the attempt was submitted (or scored at its
-    deadline). PostgreSQL: the read locks the attempt row, as the submit
-    does, and the write follows in the same transaction. SQLite has no row
-    locks and one writer at a time: the read takes no lock and the write is
-    one UPDATE that re-checks, in the same statement, that the attempt is
-    still open; so the write lock is held for that statement only (two web
-    processes saving answers wait on each other far less)."""
+    deadline). The read takes no lock; the write is one UPDATE that re-checks,
+    in the same statement, that the attempt is still open, share-locking its
+    row on PostgreSQL (a submit's UPDATE of the attempt waits for it, or it
+    sees the attempt closed), and on SQLite holding the one write lock for
+    that statement only. No transaction: two statements in autocommit, and
+    saves of one attempt do not wait on each other (exams.save_sql)."""
     now = now or timezone.now()
-    args = {"person": person, "attempt_id": attempt_id, "item_id": item_id, "now": now}
-    if connection.features.has_select_for_update:
-        with transaction.atomic():
-            return _item_save(**args, choice_ids=choice_ids, flagged=flagged, locked=True)
-    return _item_save(**args, choice_ids=choice_ids, flagged=flagged, locked=False)
-
-
-def _item_save(*, person, attempt_id, item_id, choice_ids, flagged, now, locked) -> AttemptItem:
-    row = save_sql.read_item(
-        attempt_id=attempt_id, item_id=item_id, person_id=person.pk, lock=locked
-    )
+    row = save_sql.read_item(attempt_id=attempt_id, item_id=item_id, person_id=person.pk)
     if row is None:
-        _lock_attempt(person=person, attempt_id=attempt_id)  # NotFound if not theirs
+        selectors.attempt_get_for_person(person=person, attempt_id=attempt_id)  # NotFound
         raise NotFound("No such question in this attempt.", code="item_not_found")
     _check_open(row, now)
     item = AttemptItem(
@@ -433,18 +411,15 @@ def _item_save(*, person, attempt_id, item_id, choice_ids, flagged, now, locked)
     if flagged is not None:
         changes["flagged"] = bool(flagged)
     if changes:
-        open_since = None if locked else now - timedelta(seconds=row.grace_seconds)
         written = save_sql.write_item(
             item_id=item_id,
+            attempt_id=attempt_id,
+            open_since=now - timedelta(seconds=row.grace_seconds),
             changes=changes,
-            attempt_id=None if locked else attempt_id,
-            open_since=open_since,
         )
         if not written:
             # Submitted or finalised between the read and the write: say which.
-            row = save_sql.read_item(
-                attempt_id=attempt_id, item_id=item_id, person_id=person.pk, lock=False
-            )
+            row = save_sql.read_item(attempt_id=attempt_id, item_id=item_id, person_id=person.pk)
             _check_open(row, now)
             raise AttemptClosed("This attempt has been submitted.", closed_because="submitted")
         for name, value in changes.items():

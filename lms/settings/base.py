@@ -122,6 +122,15 @@ if os.environ.get("DATABASE_URL"):
             conn_health_checks=True,
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, with a health check that sends no query (see it).
+        DATABASES["default"]["ENGINE"] = "lms.db_backends.postgresql"
+        # Django binds values on the client (nothing is prepared); the hot
+        # statements of lms.db.prepared_cursor ask psycopg to prepare them,
+        # which it does only when this is a number. DB_PREPARED_STATEMENTS=0
+        # turns that off (PgBouncer in transaction mode before 1.21).
+        if os.environ.get("DB_PREPARED_STATEMENTS", "1") != "0":
+            DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
     DATABASES = {
         "default": {

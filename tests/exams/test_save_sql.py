@@ -1,15 +1,17 @@
 """The answer save's own SQL (exams.save_sql) and its race with the submit.
 
 The save reads the item and its attempt in one statement and writes with one
-UPDATE; on SQLite the UPDATE itself re-checks that the attempt is still open,
-so a submit (or the deadline) between the read and the write is refused with
-409, never a lost or late answer.
+UPDATE that itself re-checks that the attempt is still open (share-locking it
+on PostgreSQL), so a submit (or the deadline) between the read and the write
+is refused with 409, never a lost or late answer. Both are prepared
+statements on PostgreSQL.
 """
 
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from exams import save_sql, services
@@ -33,9 +35,7 @@ def test_read_item_gives_the_values_the_orm_gives(learner, started):
     services.attempt_item_save(
         person=learner, attempt_id=attempt.pk, item_id=item.pk, choice_ids=[item.choice_order[1]]
     )
-    row = save_sql.read_item(
-        attempt_id=attempt.pk, item_id=item.pk, person_id=learner.pk, lock=False
-    )
+    row = save_sql.read_item(attempt_id=attempt.pk, item_id=item.pk, person_id=learner.pk)
     stored = AttemptItem.objects.select_related("attempt__exam", "question_version__question").get(
         pk=item.pk
     )
@@ -60,7 +60,7 @@ def test_read_item_finds_nothing_for_someone_else_or_another_attempt(learner, ot
         {"attempt_id": attempt.pk + 1000, "item_id": items[0].pk, "person_id": learner.pk},
         {"attempt_id": attempt.pk, "item_id": items[0].pk + 1000, "person_id": learner.pk},
     ):
-        assert save_sql.read_item(**kwargs, lock=False) is None
+        assert save_sql.read_item(**kwargs) is None
 
 
 def test_write_item_writes_only_while_the_attempt_is_open(started):
@@ -94,33 +94,28 @@ def test_write_item_checks_the_items_own_attempt(started):
         item_id=items[0].pk, changes=changes, attempt_id=attempt.pk + 1000, open_since=now
     )
     assert AttemptItem.objects.get(pk=items[0].pk).flagged is False
-    with pytest.raises(ValueError):
-        save_sql.write_item(item_id=items[0].pk, changes=changes, open_since=now)
 
 
 def test_write_item_refuses_fields_it_does_not_write(started):
-    _, items = started
+    attempt, items = started
+    where = {"item_id": items[0].pk, "attempt_id": attempt.pk, "open_since": timezone.now()}
     with pytest.raises(ValueError):
-        save_sql.write_item(item_id=items[0].pk, changes={"position": 3})
+        save_sql.write_item(**where, changes={"position": 3})
     with pytest.raises(ValueError):
-        save_sql.write_item(item_id=items[0].pk, changes={})
+        save_sql.write_item(**where, changes={})
 
 
-def save_unlocked(learner, item, *, now):
-    """The first option of `item`, saved the way SQLite saves (no row locks)."""
-    return services._item_save(
+def save_first_option(learner, item, *, now):
+    return services.attempt_item_save(
         person=learner,
         attempt_id=item.attempt_id,
         item_id=item.pk,
         choice_ids=[item.choice_order[0]],
-        flagged=None,
         now=now,
-        locked=False,
     )
 
 
 def test_a_submit_between_read_and_write_is_refused_not_lost(learner, started, monkeypatch):
-    """The unlocked path (the one SQLite takes; run here on every database)."""
     attempt, items = started
     item = items[0]
     services.attempt_submit(person=learner, attempt_id=attempt.pk)
@@ -136,7 +131,7 @@ def test_a_submit_between_read_and_write_is_refused_not_lost(learner, started, m
 
     monkeypatch.setattr(save_sql, "read_item", read_as_before_the_submit)
     with pytest.raises(DomainError) as refused:
-        save_unlocked(learner, item, now=timezone.now())
+        save_first_option(learner, item, now=timezone.now())
     assert (refused.value.status, refused.value.code) == (409, "attempt_closed")
     assert reads == [AttemptStatus.SUBMITTED, AttemptStatus.SUBMITTED]  # re-read to say why
     assert AttemptItem.objects.get(pk=item.pk).selected_choice_ids == []
@@ -158,25 +153,30 @@ def test_the_deadline_passing_between_read_and_write_is_refused(learner, started
 
     monkeypatch.setattr(save_sql, "read_item", read_as_if_earlier)
     with pytest.raises(DomainError) as refused:
-        save_unlocked(learner, item, now=late)
+        save_first_option(learner, item, now=late)
     assert (refused.value.status, refused.value.code) == (409, "attempt_closed")
     assert AttemptItem.objects.get(pk=item.pk).selected_choice_ids == []
 
 
-def test_the_unlocked_path_saves_like_the_locked_one(learner, started):
+def test_a_save_writes_the_item_and_returns_it_as_stored(learner, started):
     attempt, items = started
-    for item, locked in ((items[0], True), (items[1], False)):
-        if locked and not connection.features.has_select_for_update:
-            continue  # SQLite cannot take row locks
-        saved = services._item_save(
-            person=learner,
-            attempt_id=attempt.pk,
-            item_id=item.pk,
-            choice_ids=[item.choice_order[0]],
-            flagged=True,
-            now=timezone.now(),
-            locked=locked,
+    saved = services.attempt_item_save(
+        person=learner,
+        attempt_id=attempt.pk,
+        item_id=items[1].pk,
+        choice_ids=[items[1].choice_order[0]],
+        flagged=True,
+    )
+    stored = AttemptItem.objects.get(pk=items[1].pk)
+    assert stored.selected_choice_ids == saved.selected_choice_ids == [items[1].choice_order[0]]
+    assert stored.flagged is True and stored.answered_at == saved.answered_at
+
+
+def test_the_save_is_two_statements_and_no_transaction(learner, started):
+    attempt, items = started
+    with CaptureQueriesContext(connection) as queries:
+        services.attempt_item_save(
+            person=learner, attempt_id=attempt.pk, item_id=items[0].pk, flagged=True
         )
-        stored = AttemptItem.objects.get(pk=item.pk)
-        assert stored.selected_choice_ids == saved.selected_choice_ids == [item.choice_order[0]]
-        assert stored.flagged is True and stored.answered_at == saved.answered_at
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert statements == ["SELECT", "UPDATE"]

@@ -1,0 +1,99 @@
+"""lms.db.prepared_cursor (statements PostgreSQL keeps planned) and the
+PostgreSQL backend's health check that sends no query (lms.db_backends)."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import DataError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from lms.db import prepared_cursor
+
+pytestmark = pytest.mark.django_db
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+
+
+def test_it_runs_statements_and_converts_values_like_any_cursor():
+    now = timezone.now()
+    with prepared_cursor() as cursor:
+        cursor.execute("SELECT %s, %s", [41 + 1, "text"])
+        assert tuple(cursor.fetchone()) == (42, "text")
+    with prepared_cursor() as cursor:
+        cursor.execute("SELECT %s", [now])
+        value = cursor.fetchone()[0]
+    if connection.vendor == "postgresql":  # SQLite gives the text Django stored
+        assert value == now and value.utcoffset() == timedelta(0)
+
+
+def test_its_statements_are_in_the_query_log():
+    with CaptureQueriesContext(connection) as queries:
+        for value in (1, 2):
+            with prepared_cursor() as cursor:
+                cursor.execute("SELECT %s + 1", [value])
+    assert len(queries.captured_queries) == 2
+    assert all("+ 1" in q["sql"] for q in queries.captured_queries)
+
+
+@on_postgresql
+def test_on_postgresql_the_statement_is_prepared_once_and_reused():
+    sql = "SELECT %s::int * 2 AS prepared_cursor_probe"
+    for value in (1, 2, 3):
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, [value])
+            assert cursor.fetchone()[0] == value * 2
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%prepared_cursor_probe%"],
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+@on_postgresql
+def test_on_postgresql_errors_are_djangos():
+    with pytest.raises(DataError), transaction.atomic(), prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::smallint", [10**6])
+
+
+@on_postgresql
+def test_on_postgresql_the_backend_is_ours_with_the_same_vendor():
+    from lms.db_backends.postgresql.base import DatabaseWrapper
+
+    assert isinstance(connections["default"], DatabaseWrapper)
+    assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db(transaction=True)
+@on_postgresql
+def test_the_health_check_sends_no_query_and_sees_a_connection_the_server_closed(monkeypatch):
+    db = connections["default"]
+    db.ensure_connection()
+    sent = []
+    real_cursor = db.connection.cursor
+    monkeypatch.setattr(db.connection, "cursor", lambda *a, **k: sent.append(a) or real_cursor())
+    assert db.is_usable()
+    assert sent == []  # Django's check would have sent SELECT 1 through it
+    monkeypatch.undo()
+    pid = db.connection.info.backend_pid
+    # Another connection ends this one, as a server restart or idle timeout would.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    for _ in range(50):  # the server's farewell reaches the socket
+        if not db.is_usable():
+            break
+        time.sleep(0.02)
+    assert not db.is_usable()
+    # The next request: Django checks before its first query, drops the
+    # connection and opens a new one; the request does not fail.
+    monkeypatch.setattr(db, "health_check_enabled", True)
+    db.health_check_done = False
+    with db.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone()[0] == 1
