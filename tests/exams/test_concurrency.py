@@ -378,3 +378,59 @@ def test_answer_racing_submit_is_either_scored_or_refused():
     attempt.refresh_from_db()
     # Every answer that was accepted is in the score; none was accepted after it.
     assert attempt.score_correct == saved_before_score
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_waits_for_a_submit_in_progress_and_is_refused_after_it():
+    """The save's UPDATE share-locks the attempt: while a submit holds the
+    attempt (its claim UPDATE, not yet committed), the save waits; once the
+    submit commits, the save finds the attempt closed (409), so it can never
+    be accepted after the score was computed without it."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    person = UserFactory()
+    exam = make_exam(topics=1, draw=2, pool=2, multiple_every=0)
+    attempt, _ = services.attempt_start(person=person, exam=exam)
+    item = attempt.items.order_by("position").first()
+    claimed, release = threading.Event(), threading.Event()
+    saved: queue.Queue = queue.Queue()
+
+    def submit_held_open():
+        try:
+            with transaction.atomic():
+                Attempt.objects.filter(pk=attempt.pk).update(
+                    status=AttemptStatus.SUBMITTED, submitted_at=timezone.now()
+                )
+                claimed.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    def save():
+        try:
+            services.attempt_answer(
+                person=person,
+                attempt_id=attempt.pk,
+                item_id=item.pk,
+                choice_ids=[item.choice_order[0]],
+            )
+            saved.put("saved")
+        except Exception as error:
+            saved.put(error)
+        finally:
+            connection.close()
+
+    submitter = threading.Thread(target=submit_held_open)
+    submitter.start()
+    assert claimed.wait(timeout=10)
+    saver = threading.Thread(target=save)
+    saver.start()
+    with pytest.raises(queue.Empty):  # waiting on the submit's row lock
+        saved.get(timeout=1)
+    release.set()
+    submitter.join(timeout=10)
+    outcome = saved.get(timeout=10)
+    saver.join(timeout=10)
+    assert isinstance(outcome, services.AttemptClosed), outcome
+    assert AttemptItem.objects.get(pk=item.pk).selected_choice_ids == []
