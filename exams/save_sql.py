@@ -7,21 +7,25 @@ run them (query compilation); here they are composed once per process from
 the models' own table and column names and run with parameters.
 
 Contract:
-- `read_item(attempt_id, item_id, person_id)` -> SaveRow | None: the item of
-  this person's attempt with what a save checks (attempt status, deadline,
-  the exam's grace, the question's kind, the option order), in one query.
-  It takes no lock: the write re-checks.
-- `write_item(item_id, attempt_id, open_since, changes)` -> bool: one UPDATE
-  of the given fields (`selected_choice_ids`, `answered_at`, `flagged`),
-  values prepared by the model fields exactly as the ORM would, that writes
-  only while that attempt (the item's) is in progress and its deadline is at
-  or after `open_since`, checked in the same statement; False when nothing
-  was written. On PostgreSQL the statement share-locks the attempt's row, so
-  a save never lands after the attempt was scored (see `_share_lock`); on
-  SQLite one writer at a time gives the same. Either way no transaction is
-  opened: the save is two statements in autocommit, the write lock (SQLite)
-  or row lock (PostgreSQL) held for one.
-- Both run as prepared statements on PostgreSQL (`lms.db.prepared_cursor`).
+- `read_form(attempt_id, person_id)` -> AttemptForm | None: what never
+  changes in this person's attempt and a save checks (the deadline, the
+  exam's grace, and per item its option order and question kind), in one
+  query; None when it is not theirs. `exams.attempt_forms` keeps it.
+- `read_item(attempt_id, item_id, person_id)` -> SaveRow | None: one item of
+  this person's attempt with its current answer and the attempt's status,
+  in one query. Used to say exactly why a write was refused, and when a
+  save changes nothing.
+- `write_item(item_id, attempt_id, open_since, changes)` -> Saved | None:
+  one UPDATE of the given fields (`selected_choice_ids`, `answered_at`,
+  `flagged`), values prepared by the model fields exactly as the ORM would,
+  that writes only while that attempt (the item's) is in progress and its
+  deadline is at or after `open_since`, checked in the same statement, and
+  returns the item's answer as stored; None when nothing was written. On
+  PostgreSQL the statement share-locks the attempt's row, so a save never
+  lands after the attempt was scored (see `_share_lock`); on SQLite one
+  writer at a time gives the same. No transaction is opened: a save is one
+  statement in autocommit (two when the form is not known yet).
+- All run as prepared statements on PostgreSQL (`lms.db.prepared_cursor`).
 - Values come back converted like the ORM's (JSON lists, aware datetimes).
 """
 
@@ -48,6 +52,27 @@ class SaveRow:
     deadline: dt.datetime
     grace_seconds: int
     kind: str
+
+
+@dataclass(frozen=True)
+class ItemForm:
+    choice_order: tuple[int, ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class AttemptForm:
+    person_id: int
+    deadline: dt.datetime
+    grace_seconds: int
+    items: dict[int, ItemForm]  # by item id
+
+
+@dataclass(frozen=True)
+class Saved:
+    selected_choice_ids: list[int]
+    flagged: bool
+    answered_at: dt.datetime | None
 
 
 def _column(model, name: str, alias: str) -> str:
@@ -90,6 +115,48 @@ def _read_sql() -> str:
     return sql
 
 
+# What the form read returns per item, in this order.
+_FORM = (
+    (Attempt, "person", "a"),
+    (Attempt, "deadline", "a"),
+    (Exam, "grace_seconds", "e"),
+    (AttemptItem, "id", "i"),
+    (AttemptItem, "choice_order", "i"),
+    (Question, "kind", "q"),
+)
+
+
+@cache
+def _form_sql() -> str:
+    col = _column
+    select = ", ".join(col(model, name, alias) for model, name, alias in _FORM)
+    # Table and column names come from the models; values are parameters.
+    return (
+        f"SELECT {select} FROM {_table(Attempt, 'a')}"  # noqa: S608
+        f" JOIN {_table(Exam, 'e')} ON e.{_pk(Exam)} = {col(Attempt, 'exam', 'a')}"
+        f" JOIN {_table(AttemptItem, 'i')} ON {col(AttemptItem, 'attempt', 'i')} = a.{_pk(Attempt)}"
+        f" JOIN {_table(QuestionVersion, 'v')}"
+        f" ON v.{_pk(QuestionVersion)} = {col(AttemptItem, 'question_version', 'i')}"
+        f" JOIN {_table(Question, 'q')}"
+        f" ON q.{_pk(Question)} = {col(QuestionVersion, 'question', 'v')}"
+        f" WHERE a.{_pk(Attempt)} = %s AND {col(Attempt, 'person', 'a')} = %s"
+    )
+
+
+def read_form(*, attempt_id: int, person_id: int) -> AttemptForm | None:
+    with prepared_cursor() as cursor:
+        cursor.execute(_form_sql(), [attempt_id, person_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    fields = [model._meta.get_field(name) for model, name, _ in _FORM]
+    items = {}
+    for row in rows:
+        person, deadline, grace, item_id, order, kind = convert_row(fields, row)
+        items[item_id] = ItemForm(choice_order=tuple(order), kind=kind)
+    return AttemptForm(person_id=person, deadline=deadline, grace_seconds=int(grace), items=items)
+
+
 def _pk(model) -> str:
     return connection.ops.quote_name(model._meta.pk.column)
 
@@ -127,6 +194,7 @@ def _write_sql(names: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
     fields = [AttemptItem._meta.get_field(name) for name in names]
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    returning = ", ".join(quote(f.column) for f in _returned_fields())
     table = quote(AttemptItem._meta.db_table)
     attempt_column = quote(AttemptItem._meta.get_field("attempt").column)
     # Names come from the models; values are parameters.
@@ -135,7 +203,12 @@ def _write_sql(names: tuple[str, ...]) -> str:
         f" AND {attempt_column} = %s AND EXISTS (SELECT 1 FROM {_table(Attempt, 'a')}"
         f" WHERE a.{_pk(Attempt)} = %s AND {_column(Attempt, 'status', 'a')} = %s"
         f" AND {_column(Attempt, 'deadline', 'a')} >= %s{_share_lock()})"
+        f" RETURNING {returning}"
     )
+
+
+def _returned_fields() -> list:
+    return [AttemptItem._meta.get_field(name) for name in _WRITABLE]
 
 
 def _share_lock() -> str:
@@ -148,10 +221,12 @@ def _share_lock() -> str:
     return " FOR SHARE" if connection.features.has_select_for_update else ""
 
 
-def write_item(*, item_id: int, attempt_id: int, open_since: dt.datetime, changes: dict) -> bool:
+def write_item(
+    *, item_id: int, attempt_id: int, open_since: dt.datetime, changes: dict
+) -> Saved | None:
     """UPDATE the item, only while its attempt `attempt_id` is in progress with a
-    deadline at or after `open_since` (checked in the same statement). True
-    when the row was written."""
+    deadline at or after `open_since` (checked in the same statement). The
+    item's answer as stored, or None when nothing was written."""
     unknown = set(changes) - set(_WRITABLE)
     if unknown or not changes:
         raise ValueError(f"write_item: nothing to write or not writable: {sorted(unknown)}")
@@ -163,4 +238,8 @@ def write_item(*, item_id: int, attempt_id: int, open_since: dt.datetime, change
     params += [item_id, attempt_id, attempt_id, AttemptStatus.IN_PROGRESS, open_since]
     with prepared_cursor() as cursor:
         cursor.execute(_write_sql(names), params)
-        return cursor.rowcount == 1
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    selected, answered_at, flagged = convert_row(_returned_fields(), row)
+    return Saved(selected_choice_ids=selected, flagged=bool(flagged), answered_at=answered_at)

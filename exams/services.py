@@ -56,7 +56,7 @@ from django.utils import timezone
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied
 from lms.permissions import is_instructor
 
-from . import csv_io, gift, save_sql, scoring, selectors
+from . import attempt_forms, csv_io, gift, save_sql, scoring, selectors
 from .models import (
     MAX_CHOICES,
     MIN_CHOICES,
@@ -358,8 +358,8 @@ def _is_overdue(attempt: Attempt, now: datetime) -> bool:
     return now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)
 
 
-def _clean_choice_ids(item: AttemptItem, kind: str, choice_ids: Sequence) -> list[int]:
-    allowed = list(item.choice_order)
+def _clean_choice_ids(choice_order: Sequence[int], kind: str, choice_ids: Sequence) -> list[int]:
+    allowed = list(choice_order)
     wanted = set()
     for value in choice_ids:
         if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
@@ -384,47 +384,78 @@ def attempt_item_save(
     """Save one item's selection (`choice_ids`, [] clears it) and/or its flag.
 
     A save must never land after the attempt was submitted (or scored at its
-    deadline). The read takes no lock; the write is one UPDATE that re-checks,
-    in the same statement, that the attempt is still open, share-locking its
-    row on PostgreSQL (a submit's UPDATE of the attempt waits for it, or it
-    sees the attempt closed), and on SQLite holding the one write lock for
-    that statement only. No transaction: two statements in autocommit, and
-    saves of one attempt do not wait on each other (exams.save_sql)."""
+    deadline). The choice is checked against the attempt's form (fixed at
+    start; `attempt_forms` keeps it per process), then written by one UPDATE
+    that re-checks, in the same statement, that the attempt is still open,
+    share-locking its row on PostgreSQL (a submit's UPDATE of the attempt
+    waits for it, or it sees the attempt closed) and on SQLite holding the one
+    write lock for that statement only. No transaction: one statement in
+    autocommit once the form is known (exams.save_sql)."""
     now = now or timezone.now()
-    row = save_sql.read_item(attempt_id=attempt_id, item_id=item_id, person_id=person.pk)
-    if row is None:
+    args = {"person": person, "attempt_id": attempt_id, "item_id": item_id, "now": now}
+    try:
+        return _item_save(**args, choice_ids=choice_ids, flagged=flagged)
+    except _StaleForm:
+        # The form this process held disagreed with the database (an
+        # instructor changed the exam's grace period): read it again, once.
+        attempt_forms.forget(attempt_id)
+    try:
+        return _item_save(**args, choice_ids=choice_ids, flagged=flagged)
+    except _StaleForm:  # the database's deadline check, to the microsecond
+        raise AttemptClosed(
+            "The time for this attempt is over.", closed_because="deadline"
+        ) from None
+
+
+class _StaleForm(Exception):
+    pass
+
+
+def _item_save(*, person, attempt_id, item_id, choice_ids, flagged, now) -> AttemptItem:
+    form = attempt_forms.form_for(attempt_id=attempt_id, person_id=person.pk)
+    if form is None:
         selectors.attempt_get_for_person(person=person, attempt_id=attempt_id)  # NotFound
+    item_form = form.items.get(item_id) if form is not None else None
+    if item_form is None:
         raise NotFound("No such question in this attempt.", code="item_not_found")
-    _check_open(row, now)
-    item = AttemptItem(
-        pk=item_id,
-        attempt_id=attempt_id,
-        choice_order=row.choice_order,
-        selected_choice_ids=row.selected_choice_ids,
-        flagged=row.flagged,
-        answered_at=row.answered_at,
-    )
     changes = {}
     if choice_ids is not None:
-        changes["selected_choice_ids"] = _clean_choice_ids(item, row.kind, choice_ids)
+        changes["selected_choice_ids"] = _clean_choice_ids(
+            item_form.choice_order, item_form.kind, choice_ids
+        )
         changes["answered_at"] = now
     if flagged is not None:
         changes["flagged"] = bool(flagged)
-    if changes:
-        written = save_sql.write_item(
+    saved = None
+    if changes and now <= form.deadline + timedelta(seconds=form.grace_seconds):
+        saved = save_sql.write_item(
             item_id=item_id,
             attempt_id=attempt_id,
-            open_since=now - timedelta(seconds=row.grace_seconds),
+            open_since=now - timedelta(seconds=form.grace_seconds),
             changes=changes,
         )
-        if not written:
-            # Submitted or finalised between the read and the write: say which.
-            row = save_sql.read_item(attempt_id=attempt_id, item_id=item_id, person_id=person.pk)
-            _check_open(row, now)
-            raise AttemptClosed("This attempt has been submitted.", closed_because="submitted")
-        for name, value in changes.items():
-            setattr(item, name, value)
-    return item
+    if saved is None:
+        # Nothing to write, past the deadline, or submitted or finalised before
+        # the write: read what is stored, and say why if it is closed.
+        row = save_sql.read_item(attempt_id=attempt_id, item_id=item_id, person_id=person.pk)
+        if row is None:  # deleted meanwhile
+            raise NotFound("No such question in this attempt.", code="item_not_found")
+        _check_open(row, now)
+        if changes:  # open, yet not written: the form held was stale
+            raise _StaleForm
+        saved = save_sql.Saved(
+            selected_choice_ids=row.selected_choice_ids,
+            flagged=row.flagged,
+            answered_at=row.answered_at,
+        )
+    return AttemptItem(
+        pk=item_id,
+        attempt_id=attempt_id,
+        choice_order=list(item_form.choice_order),
+        selected_choice_ids=saved.selected_choice_ids,
+        flagged=saved.flagged,
+        answered_at=saved.answered_at,
+    )
 
 
 def _check_open(row: save_sql.SaveRow, now: datetime) -> None:

@@ -5,6 +5,15 @@ from tests.lms.factories import MODEL_BACKEND
 
 
 @pytest.fixture(autouse=True)
+def _no_attempt_forms_from_other_tests():
+    """Each test starts with no attempt forms held (ids repeat across tests on
+    SQLite, where a rolled-back test gives its ids back)."""
+    from exams import attempt_forms
+
+    attempt_forms.forget()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_ROOT = tmp_path / "private"
