@@ -11,6 +11,11 @@ BENCH_CERTIFICATES=0 to skip the certificate figures (about 6 minutes),
 BENCH_PARTNERS=0 to skip the partner figures (about 70 seconds),
 BENCH_WRITE=1 to also write docs/benchmarks.md.
 
+Two reference rows follow the baseline: one prepared SELECT and one durable
+UPDATE (autocommit) of an answer row, with nothing else (bench/urls.py). They
+show what the database alone costs a request on this machine: an answer save
+does at least that UPDATE, so its ratio cannot pass that row's.
+
 Exam rows (bench/exams.py): answer saves (PUT with a JSON body, wrk Lua
 script) in the same table; then 100 learners starting the same exam at once
 against the same server, and item analysis of 10,000 attempts x 60 questions

@@ -140,10 +140,17 @@ def analyse_items(
     for row_no, row in enumerate(responses):
         if len(row) != k:
             raise ValueError(f"Row {row_no} has {len(row)} cells, expected {k}")
-        cells = [_cell(value, row_no, col) for col, value in enumerate(row)]
-        t = sum(x for x in cells if x is not None)
+        try:
+            plain = _PLAIN_CELLS.issuperset(row)  # the usual case: no per-cell checks
+        except TypeError:  # an unhashable cell: _cell says what is wrong
+            plain = False
+        if plain:
+            cells = row
+        else:
+            cells = [_cell(value, row_no, col) for col, value in enumerate(row)]
+        t = sum(filter(None, cells))  # the 1s
         totals.append(t)
-        form_lengths.add(sum(x is not None for x in cells))
+        form_lengths.add(k - cells.count(None))
         for j, x in enumerate(cells):
             if x is None:
                 continue
@@ -235,6 +242,9 @@ def _column_count(
     return candidates.pop() if candidates else 0
 
 
+_PLAIN_CELLS = frozenset({0, 1, None})  # True and False are 1 and 0 here
+
+
 def _cell(value: object, row: int, col: int) -> int | None:
     if value is None:
         return None
@@ -291,24 +301,35 @@ def _option_frequencies(
         raise ValueError(
             f"{len(selections)} rows of selections for {len(responses)} rows of responses"
         )
-    counts: list[dict[Hashable, int]] = [dict.fromkeys(o.option_ids, 0) for o in options]
-    blanks = [0] * k
+    # Count each distinct selection per column first (a few per question over
+    # thousands of attempts), then spread the counts over the options.
+    tallies: list[dict[Hashable, int]] = [{} for _ in range(k)]
     for row_no, (row, chosen_row) in enumerate(zip(responses, selections, strict=True)):
         if len(chosen_row) != k:
             raise ValueError(f"Selections row {row_no} has {len(chosen_row)} cells, expected {k}")
-        for j, chosen in enumerate(chosen_row):
-            if (chosen is None) != (row[j] is None):
+        for j, (cell, chosen) in enumerate(zip(row, chosen_row, strict=True)):
+            if (chosen is None) != (cell is None):
                 raise ValueError(f"Selections ({row_no}, {j}) disagree with responses on None")
             if chosen is None:
                 continue
-            chosen = set(chosen)
-            if not chosen:
-                blanks[j] += 1
-            unknown = chosen - counts[j].keys()
+            tally = tallies[j]
+            try:
+                tally[chosen] = tally.get(chosen, 0) + 1
+            except TypeError:  # a list or set: count it by its members
+                chosen = frozenset(chosen)
+                tally[chosen] = tally.get(chosen, 0) + 1
+    counts: list[dict[Hashable, int]] = [dict.fromkeys(o.option_ids, 0) for o in options]
+    blanks = [0] * k
+    for j, tally in enumerate(tallies):
+        for chosen, times in tally.items():
+            members = set(chosen)
+            if not members:
+                blanks[j] += times
+            unknown = members - counts[j].keys()
             if unknown:
-                raise ValueError(f"Selections ({row_no}, {j}) name unknown options {unknown!r}")
-            for option_id in chosen:
-                counts[j][option_id] += 1
+                raise ValueError(f"Selections in column {j} name unknown options {unknown!r}")
+            for option_id in members:
+                counts[j][option_id] += times
     return list(zip(counts, blanks, strict=True))
 
 

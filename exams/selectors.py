@@ -493,21 +493,24 @@ def exam_item_analysis(*, exam: Exam) -> ItemAnalysisReport:
     selections: list[list[frozenset | None]] = []
     last_attempt = None
     decoded: dict[tuple[int, str], tuple[int, frozenset]] = {}
+    dropped, credited, width = str(ItemStatus.DROPPED), str(ItemStatus.CREDITED), len(ordered)
+    response_row = selection_row = None
     for attempt_id, version_id, status, selected in items:
         if attempt_id != last_attempt:
-            responses.append([None] * len(ordered))
-            selections.append([None] * len(ordered))
+            response_row, selection_row = [None] * width, [None] * width
+            responses.append(response_row)
+            selections.append(selection_row)
             last_attempt = attempt_id
-        if status == ItemStatus.DROPPED:
+        if status == dropped:
             continue
         j = column[version_id]
         key = (version_id, selected)
-        if key not in decoded:
+        found = decoded.get(key)
+        if found is None:
             chosen = frozenset(json.loads(selected)) & valid[version_id]
-            decoded[key] = (int(chosen == keys[version_id]), chosen)
-        right, chosen = decoded[key]
-        responses[-1][j] = 1 if status == ItemStatus.CREDITED else right
-        selections[-1][j] = chosen
+            found = decoded[key] = (int(chosen == keys[version_id]), chosen)
+        response_row[j] = 1 if status == credited else found[0]
+        selection_row[j] = found[1]
 
     statistics = ia.analyse_items(
         responses,
