@@ -99,20 +99,31 @@ _READ = (
 @cache
 def _read_sql() -> str:
     col = _column
-    select = ", ".join(col(model, name, alias) for model, name, alias in _READ)
     # Table and column names come from the models; values are parameters.
-    sql = (
-        f"SELECT {select} FROM {_table(AttemptItem, 'i')}"  # noqa: S608
+    return (
+        f"SELECT {_select(_READ)}{_from_items()}"  # noqa: S608
+        f" WHERE i.{_pk(AttemptItem)} = %s AND {col(AttemptItem, 'attempt', 'i')} = %s"
+        f" AND {col(Attempt, 'person', 'a')} = %s"
+    )
+
+
+def _select(columns) -> str:
+    return ", ".join(_column(model, name, alias) for model, name, alias in columns)
+
+
+@cache
+def _from_items() -> str:
+    """Items with their attempt, exam, question version and question."""
+    col = _column
+    return (
+        f" FROM {_table(AttemptItem, 'i')}"
         f" JOIN {_table(Attempt, 'a')} ON a.{_pk(Attempt)} = {col(AttemptItem, 'attempt', 'i')}"
         f" JOIN {_table(Exam, 'e')} ON e.{_pk(Exam)} = {col(Attempt, 'exam', 'a')}"
         f" JOIN {_table(QuestionVersion, 'v')}"
         f" ON v.{_pk(QuestionVersion)} = {col(AttemptItem, 'question_version', 'i')}"
         f" JOIN {_table(Question, 'q')}"
         f" ON q.{_pk(Question)} = {col(QuestionVersion, 'question', 'v')}"
-        f" WHERE i.{_pk(AttemptItem)} = %s AND {col(AttemptItem, 'attempt', 'i')} = %s"
-        f" AND {col(Attempt, 'person', 'a')} = %s"
     )
-    return sql
 
 
 # What the form read returns per item, in this order.
@@ -129,17 +140,10 @@ _FORM = (
 @cache
 def _form_sql() -> str:
     col = _column
-    select = ", ".join(col(model, name, alias) for model, name, alias in _FORM)
     # Table and column names come from the models; values are parameters.
     return (
-        f"SELECT {select} FROM {_table(Attempt, 'a')}"  # noqa: S608
-        f" JOIN {_table(Exam, 'e')} ON e.{_pk(Exam)} = {col(Attempt, 'exam', 'a')}"
-        f" JOIN {_table(AttemptItem, 'i')} ON {col(AttemptItem, 'attempt', 'i')} = a.{_pk(Attempt)}"
-        f" JOIN {_table(QuestionVersion, 'v')}"
-        f" ON v.{_pk(QuestionVersion)} = {col(AttemptItem, 'question_version', 'i')}"
-        f" JOIN {_table(Question, 'q')}"
-        f" ON q.{_pk(Question)} = {col(QuestionVersion, 'question', 'v')}"
-        f" WHERE a.{_pk(Attempt)} = %s AND {col(Attempt, 'person', 'a')} = %s"
+        f"SELECT {_select(_FORM)}{_from_items()}"  # noqa: S608
+        f" WHERE {col(AttemptItem, 'attempt', 'i')} = %s AND {col(Attempt, 'person', 'a')} = %s"
     )
 
 
