@@ -1,8 +1,8 @@
-"""The two statements of an answer save, as SQL written once.
+"""The statements of an answer save, as SQL written once.
 
 An answer is saved every time a learner clicks an option (the exam page sends
 each change at once), so this is the busiest write of the system. Built by
-the ORM, its read and its update cost ten times what the database takes to
+the ORM, its reads and its update cost ten times what the database takes to
 run them (query compilation); here they are composed once per process from
 the models' own table and column names and run with parameters.
 
