@@ -242,8 +242,9 @@ def write_item(
     params += [item_id, attempt_id, attempt_id, AttemptStatus.IN_PROGRESS, open_since]
     with prepared_cursor() as cursor:
         cursor.execute(_write_sql(names), params)
-        row = cursor.fetchone()
-    if row is None:
+        rows = cursor.fetchall()  # to the end: SQLite ends the statement (and commits) there
+    if not rows:
         return None
+    (row,) = rows
     selected, answered_at, flagged = convert_row(_returned_fields(), row)
     return Saved(selected_choice_ids=selected, flagged=bool(flagged), answered_at=answered_at)
