@@ -148,9 +148,10 @@ def analyse_items(
             cells = row
         else:
             cells = [_cell(value, row_no, col) for col, value in enumerate(row)]
-        t = sum(filter(None, cells))  # the 1s
+        blank = cells.count(None)
+        t = k - blank - cells.count(0)  # the 1s, an int even for 1.0 or True
         totals.append(t)
-        form_lengths.add(k - cells.count(None))
+        form_lengths.add(k - blank)
         for j, x in enumerate(cells):
             if x is None:
                 continue

@@ -69,14 +69,19 @@ def prepared_cursor(using: str = "default"):
 
 def _same_time_zone_as_django(connection, cursor) -> None:
     # As Django's create_cursor: its time zone when the connection's differs.
+    oid, text_format, register_tzloader = _tz_loading()
+    loader = connection.connection.adapters.get_loader(oid, text_format)
+    if connection.timezone != loader.timezone:
+        register_tzloader(connection.timezone, cursor)
+
+
+@cache
+def _tz_loading() -> tuple:
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg import adapters
     from psycopg.pq import Format
 
-    oid = adapters.types["timestamptz"].oid
-    loader = connection.connection.adapters.get_loader(oid, Format.TEXT)
-    if connection.timezone != loader.timezone:
-        register_tzloader(connection.timezone, cursor)
+    return adapters.types["timestamptz"].oid, Format.TEXT, register_tzloader
 
 
 @cache

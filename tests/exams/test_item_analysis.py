@@ -361,3 +361,14 @@ def test_matrix_rows_come_straight_from_score_attempt():
     assert rows[0] == [True, True, True]
     assert result.items[2].flags == (ItemFlag.TOO_EASY,)
     assert result.items[0].difficulty == 0.75
+
+
+def test_booleans_and_whole_floats_read_as_zero_and_one():
+    """Rows of plain 0/1/None skip the per-cell checks; True, False, 1.0 and
+    0.0 give exactly what 1 and 0 give, totals included."""
+    as_ints = [[int(x) for x in row] for row in CASE["responses"]]
+    for other in (
+        [[bool(x) for x in row] for row in as_ints],
+        [[float(x) for x in row] for row in as_ints],
+    ):
+        assert analyse_items(other) == analyse_items(as_ints)

@@ -97,3 +97,23 @@ def test_the_health_check_sends_no_query_and_sees_a_connection_the_server_closed
     with db.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone()[0] == 1
+
+
+@on_postgresql
+def test_the_health_check_works_with_a_descriptor_above_1023(monkeypatch):
+    """select() refuses descriptors above 1023; the check must not, or every
+    request of a busy process would drop its connection and open a new one."""
+    import os
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft <= 1100:
+        pytest.skip("the process may not open descriptors above 1023")
+    db = connections["default"]
+    db.ensure_connection()
+    high = os.dup2(db.connection.fileno(), 1050)
+    try:
+        monkeypatch.setattr(db.connection, "fileno", lambda: high)
+        assert db.is_usable()
+    finally:
+        os.close(high)

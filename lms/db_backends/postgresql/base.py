@@ -25,10 +25,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = self.connection
         if connection is None or connection.closed or getattr(connection, "broken", False):
             return False
+        # poll, not select: select refuses descriptors above 1023, and a busy
+        # process has them; the check would then fail and reconnect every time.
+        poller = select.poll()
         try:
-            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+            poller.register(connection.fileno(), select.POLLIN)
+            waiting = poller.poll(0)
         except (OSError, ValueError):
             return False
-        if not readable:
+        if not waiting:
             return True
         return super().is_usable()
