@@ -208,9 +208,13 @@ def error_response(request, *, status: int, code: str, detail: str, **extra):
 
 @api.exception_handler(DomainError)
 def _domain_error(request, exc: DomainError):
-    return error_response(
+    response = error_response(
         request, status=exc.status, code=exc.code, detail=exc.message, **exc.extra
     )
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response
 
 
 @api.exception_handler(ValidationError)

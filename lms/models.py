@@ -108,3 +108,24 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name or 'unnamed'})"
+
+
+class RateEvent(models.Model):
+    """One counted event for a rate limit or sign-in throttle (lms.ratelimit).
+
+    `key` is a digest of the scope and the thing counted (an IP, an account,
+    a partner), never the value itself.
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["scope", "key", "created_at"], name="lms_rateevent_scope_key_at"),
+            models.Index(fields=["created_at"], name="lms_rateevent_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key[:8]} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -12,3 +12,12 @@ def clear_expired_tokens() -> int:
     count = token_clear_expired()
     logger.info("Cleared %d expired or revoked API tokens.", count)
     return count
+
+
+def sweep_rate_events() -> int:
+    """Hourly: delete rate-limit and sign-in throttle events past every window."""
+    from .ratelimit import rate_limit_sweep
+
+    count = rate_limit_sweep()
+    logger.info("Swept %d old rate-limit events.", count)
+    return count

@@ -175,6 +175,10 @@ AXES_LOCKOUT_CALLABLE = "lms.auth.lockout_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
+# Client IP (lms.client_ip): REMOTE_ADDR, or with N trusted proxies in front
+# (a load balancer: 1) the N-th entry from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
 # Personal API tokens.
 API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
