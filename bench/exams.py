@@ -1,4 +1,4 @@
-"""Exam figures for `make bench` (issue 4).
+"""Exam figures for `make bench`.
 
 - `prepare_exams(user)` (called by bench.prepare, Django set up): a 60-question
   exam with one attempt in progress for the bench user (answer saves), and 100

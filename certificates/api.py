@@ -1,6 +1,6 @@
 """Certificates JSON API (a ninja Router mounted by lms.api at /api/v1/).
 
-Public contract (issue 5; keep paths and fields):
+Public contract (clients depend on it: keep paths and fields):
 
 - GET  /credentials/{id}            public, no sign-in: exactly `{id, holder_name,
                                     certification, issuer, issued_at, expires_at,

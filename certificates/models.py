@@ -55,7 +55,7 @@ class Certification(models.Model):
         "courses.CoursePage",
         blank=True,
         related_name="certifications",
-        # Sales courses never count toward a certification (PRODUCT.md).
+        # Sales courses never count toward a certification (docs/product-rules.md).
         limit_choices_to={"kind": "technical"},
         help_text="Technical courses that must be completed first (optional).",
     )

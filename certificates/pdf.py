@@ -1,6 +1,6 @@
 """Certificate PDFs with WeasyPrint (one A4-landscape page).
 
-Safety (PITFALLS.md): WeasyPrint fetches whatever URLs a document names,
+Safety (docs/pitfalls.md): WeasyPrint fetches whatever URLs a document names,
 `file://` included, and `<link rel=attachment>` embeds the file in the PDF.
 So every fetch goes through `RestrictedURLFetcher`: `data:` URIs and files
 under this app's `static/certificates/` directory (read from disk, after

@@ -242,7 +242,7 @@ def passed_submission_for(*, person, certification: Certification, after: dateti
 
 
 def project_required(certification: Certification) -> bool:
-    # Every certification needs a passed project (PRODUCT.md); one without a
+    # Every certification needs a passed project (docs/product-rules.md); one without a
     # brief chosen yet issues nothing.
     return True
 

@@ -47,7 +47,7 @@ MAX_QUERY_LENGTH = 200
 STEPLEN = Page.steplen
 
 # The sales course every partner needs at least one person to complete
-# (PRODUCT.md: partner requirements). Its page slug is the stable key.
+# (docs/product-rules.md: partner requirements). Its page slug is the stable key.
 BUSINESS_FOUNDATIONS_SLUG = "business-foundations"
 
 

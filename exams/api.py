@@ -1,6 +1,6 @@
 """Exams JSON API (a ninja Router mounted by lms.api at /api/v1/).
 
-Public contract (issue 4; keep paths and fields):
+Public contract (clients depend on it: keep paths and fields):
 
 - GET  /exams                              published exams with the caller's next attempt time
 - POST /exams/{slug}/attempts              201 new attempt, 200 the one in progress;

@@ -31,7 +31,7 @@ Contract:
   copies), so 10,000 attempts x 60 questions takes well under a second.
 - Malformed input (ragged rows, cells other than 0/1/None, selections that do
   not line up with the matrix or name unknown options) raises `ValueError`.
-- Worked case: `../shared/testdata/item-analysis.json` (copied to `tests/testdata/`).
+- Worked case: `tests/testdata/item-analysis.json`.
 """
 
 from __future__ import annotations

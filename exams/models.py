@@ -150,7 +150,7 @@ class Exam(models.Model):
     shuffle_choices = models.BooleanField(default=True)
     is_published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
-    # Retake rules (PRODUCT.md defaults); exams.rules.retake_available_at applies them.
+    # Retake rules (docs/product-rules.md defaults); exams.rules.retake_available_at applies them.
     retake_first_wait_hours = models.PositiveIntegerField(default=24)
     retake_later_wait_days = models.PositiveIntegerField(default=14)
     max_attempts_in_window = models.PositiveIntegerField(

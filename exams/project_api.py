@@ -1,6 +1,6 @@
 """Projects JSON API (a ninja Router mounted by lms.api at /api/v1/).
 
-Public contract (issue 5; keep paths and fields):
+Public contract (clients depend on it: keep paths and fields):
 
 - GET  /projects                          published briefs with their rubric and the
                                           caller's latest submission

@@ -10,7 +10,7 @@ Contract:
   stable API codes `retake_too_soon`, `attempts_exhausted` and
   `already_certified`, and `available_at` is the earliest moment a new attempt
   may start (the rule allows it at exactly that instant).
-- Worked cases: `../shared/testdata/retakes.json` (copied to `tests/testdata/`).
+- Worked cases: `tests/testdata/retakes.json`.
 """
 
 from __future__ import annotations

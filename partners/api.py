@@ -1,6 +1,6 @@
 """Partner status JSON API (a ninja Router mounted by lms.api at /api/v1/).
 
-Public contract (issue 6; keep paths and fields):
+Public contract (clients depend on it: keep paths and fields):
 
 - GET /partners/{slug}/status   partner admins of that partner and programme staff
                                 (lms.permissions "partner.view"); everyone else and

@@ -1,6 +1,6 @@
 """Partner members JSON API (a ninja Router mounted by lms.api at /api/v1/).
 
-Public contract (issue 6; keep paths and fields). Partner admins of that
+Public contract (clients depend on it: keep paths and fields). Partner admins of that
 partner and programme staff only; everyone else (and unknown slugs) 404
 `not_found`:
 

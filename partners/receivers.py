@@ -2,7 +2,7 @@
 
 Certificates may not import partners, so it announces events by signal and
 this module adds what needs the partner: the partner admins' copy of a
-holder's expiry reminder (PRODUCT.md: holders *and their partner admin* are
+holder's expiry reminder (docs/product-rules.md: holders *and their partner admin* are
 reminded 90, 30 and 7 days before expiry). The certificates app sends the
 signal once per reminder, after the holder's mail was committed, so each
 admin copy goes out once too.

@@ -26,7 +26,7 @@ Contract:
 - Cost: one sort of the change points (membership starts/ends, credential
   issue/expiry/revocation), O(n log n) in the number of records.
 
-Worked cases: tests/testdata/partner-rollup.json (copied from ../shared/testdata).
+Worked cases: tests/testdata/partner-rollup.json.
 """
 
 from __future__ import annotations

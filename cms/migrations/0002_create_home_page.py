@@ -8,7 +8,7 @@ works on SQLite and PostgreSQL, on a fresh database or one where the default
 page was already edited away.
 
 The content (`home_page_content()`) is plain data drawn from the programme
-description (shared/seed/partner-ecosystem.md); editors change it in Wagtail.
+description; editors change it in Wagtail.
 """
 
 import json

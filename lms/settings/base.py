@@ -106,7 +106,7 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------
-# SQLite options per PITFALLS.md: WAL + IMMEDIATE transactions + a long busy
+# SQLite options (docs/pitfalls.md): WAL + IMMEDIATE transactions + a long busy
 # timeout lost 0 % of concurrent saves where Django's defaults lost a third.
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
 SQLITE_OPTIONS = {
@@ -245,7 +245,7 @@ SESSION_ENGINE = (
 )
 
 # --- background jobs (django-q2) -------------------------------------------
-# Per PITFALLS.md: retry > timeout (plus queue wait) so a slow task is not run
+# docs/pitfalls.md: retry > timeout (plus queue wait) so a slow task is not run
 # twice; catch_up off so missed schedules do not replay after downtime; the ORM
 # broker keeps receipts, Redis is used when REDIS_URL is set.
 Q_CLUSTER = {

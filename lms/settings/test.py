@@ -11,7 +11,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
-# django-q2: override_settings has no effect on Q_CLUSTER (PITFALLS.md); sync
+# django-q2: override_settings has no effect on Q_CLUSTER (docs/pitfalls.md); sync
 # mode runs every task inline so its exceptions reach the test.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 Q_CLUSTER.pop("redis", None)

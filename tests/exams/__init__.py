@@ -1,15 +1,12 @@
 """Tests for the exams app.
 
-The worked cases live in `../shared/testdata/` (next to the repository) and are
-copied into `tests/testdata/` so the suite runs in any checkout; a test keeps
-the copies byte-identical to the shared originals whenever those are present.
+The worked cases for the pure rules live in `tests/testdata/`.
 """
 
 import json
 from pathlib import Path
 
 TESTDATA_DIR = Path(__file__).resolve().parents[1] / "testdata"
-TESTDATA_FILES = ("retakes.json", "item-analysis.json", "partner-rollup.json")
 
 
 def repo_root() -> Path:
@@ -18,9 +15,6 @@ def repo_root() -> Path:
         if (parent / "manage.py").is_file():
             return parent
     raise RuntimeError("manage.py not found above the tests")
-
-
-SHARED_TESTDATA_DIR = repo_root().parent / "shared" / "testdata"
 
 
 def load_testdata(name: str) -> dict:

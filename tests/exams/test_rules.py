@@ -13,7 +13,7 @@ from exams.rules import (
     RetakeDecision,
     retake_available_at,
 )
-from tests.exams import SHARED_TESTDATA_DIR, TESTDATA_DIR, TESTDATA_FILES, load_testdata
+from tests.exams import load_testdata
 
 RETAKES = load_testdata("retakes.json")
 T0 = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
@@ -59,16 +59,6 @@ def test_worked_case_available_at_is_the_earliest_moment(case):
     assert not just_before.allowed
     assert just_before.code == case["expected"]["code"]
     assert just_before.available_at == available_at
-
-
-@pytest.mark.parametrize("name", TESTDATA_FILES)
-def test_testdata_copies_match_shared_originals(name):
-    shared = SHARED_TESTDATA_DIR / name
-    if not shared.is_file():
-        pytest.skip(f"{shared} is not checked out next to the repository")
-    assert (TESTDATA_DIR / name).read_bytes() == shared.read_bytes(), (
-        f"tests/testdata/{name} drifted from {shared}; copy it again"
-    )
 
 
 # --- edges beyond the worked cases --------------------------------------------

@@ -1,8 +1,8 @@
 """Pure tests for partners.rollup (no database).
 
 Contract under test: the track-status rule in partners/rollup.py, checked
-against the shared worked cases (tests/testdata/partner-rollup.json, kept
-byte-identical to ../shared/testdata), hand-written edge cases, and a
+against the worked cases (tests/testdata/partner-rollup.json), hand-written
+edge cases, and a
 brute-force oracle on random histories.
 """
 
@@ -27,7 +27,6 @@ from partners.rollup import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = REPO_ROOT / "tests" / "testdata" / "partner-rollup.json"
-SHARED_TESTDATA = REPO_ROOT.parent / "shared" / "testdata" / "partner-rollup.json"
 
 RULE = TrackRule(counting_certifications=frozenset({"developer", "architect"}))
 PASSED = TechnicalVerification("passed", None)
@@ -96,12 +95,6 @@ def test_worked_case(case):
     assert result.lapses_on == ts(expected["lapses_on"])
     assert result.required == rule.required
     assert certified_count_at(now, members, credentials, rule) == result.certified_individuals
-
-
-def test_committed_testdata_matches_shared_copy():
-    if not SHARED_TESTDATA.exists():
-        pytest.skip("../shared/testdata is not checked out next to the repository")
-    assert TESTDATA.read_bytes() == SHARED_TESTDATA.read_bytes()
 
 
 # --- counting ---------------------------------------------------------------
