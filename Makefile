@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
 export PORT
+.DEFAULT_GOAL := help
 
-.PHONY: run test e2e lint bench install install-test migrate seed clean check
+.PHONY: help run test e2e lint format bench install install-test migrate seed clean check
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +22,10 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 $(VENV)/.installed-e2e: $(VENV)/.installed-test pyproject.toml
 	$(PIP) install --quiet -e ".[test,e2e]"
 	touch $@
+
+## make help: list the commands.
+help:
+	@grep -E '^## make ' $(MAKEFILE_LIST) | sed 's/^## //'
 
 install: $(VENV)/.installed
 
@@ -39,11 +44,18 @@ e2e: $(VENV)/.installed-e2e
 	./scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
 
+## make lint: ruff (lint and format check) and the import-layer contracts.
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
+## make format: rewrite the code in ruff's format and apply safe fixes.
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## make check: Django's system checks and the missing-migrations check.
 check: $(VENV)/.installed-test
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
@@ -52,5 +64,6 @@ check: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PY) -m bench
 
+## make clean: remove the virtualenv, the SQLite database and built files.
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* var staticfiles

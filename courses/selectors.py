@@ -121,10 +121,6 @@ def _done_ids(lessons) -> set[int]:
     return {lesson.pk for lesson in lessons if lesson.done}
 
 
-def _is_visible(page, hidden: list[str]) -> bool:
-    return page.live and not any(page.path.startswith(path) for path in hidden)
-
-
 # --- catalogue ----------------------------------------------------------------
 
 

@@ -111,10 +111,6 @@ def register_rule(action: str, *, view_action: str | None = None) -> Callable[[R
     return decorator
 
 
-def registered_actions() -> frozenset[str]:
-    return frozenset(_rules)
-
-
 def _view_action_for(action: str) -> str:
     return _view_actions.get(action) or action.split(".", 1)[0] + ".view"
 
