@@ -18,29 +18,11 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.log_actions import log
 
+from lms.admin_forms import DomainErrorAsFormErrorMixin
 from lms.errors import DomainError
 from partners import services
 from partners.models import Membership, Partner, PartnerTrack
 from partners.rules import normalise_country_code
-
-
-class DomainErrorAsFormErrorMixin:
-    """Show a service's refusal on the form (the transaction is already rolled back)."""
-
-    domain_error_field: str | None = None
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except DomainError as error:
-            form.add_error(
-                self.domain_error_field if self.domain_error_field in form.fields else None,
-                error.message,
-            )
-            self.produced_error_code = error.code
-            self.produced_error_message = self.get_error_message()
-            return self.form_invalid(form)
-
 
 # --- partners ---------------------------------------------------------------
 

@@ -24,24 +24,12 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 from wagtail.log_actions import log
 
+from lms.admin_forms import DomainErrorAsFormErrorMixin
 from lms.errors import DomainError
 
 from . import admin_views, services
 from .models import MAX_CHOICES, MIN_CHOICES, Exam, Question, QuestionBank, Topic
 from .services import ChoiceSpec
-
-
-class DomainErrorAsFormErrorMixin:
-    """Show a service's refusal on the form (the transaction is already rolled back)."""
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except DomainError as error:
-            form.add_error(None, error.message)
-            self.produced_error_code = error.code
-            self.produced_error_message = error.message
-            return self.form_invalid(form)
 
 
 class ProtectedDeleteMixin:

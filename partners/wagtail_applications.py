@@ -42,6 +42,7 @@ from wagtail.admin.widgets.button import ListingButton
 from wagtail.log_actions import log
 
 from certificates.rules import add_months
+from lms.admin_forms import DomainErrorAsFormErrorMixin
 from lms.errors import DomainError
 
 from . import agreements, applications
@@ -72,23 +73,6 @@ def track_labels(tracks) -> str:
 
 def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%d %b %Y %H:%M") if moment else "—"
-
-
-class DomainErrorAsFormErrorMixin:
-    """Show a service's refusal on the form (its transaction is rolled back)."""
-
-    # DomainError code -> form field; other codes become a non-field error.
-    error_fields: dict[str, str] = {}
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except DomainError as error:
-            field = self.error_fields.get(error.code)
-            form.add_error(field if field in form.fields else None, error.message)
-            self.produced_error_code = error.code
-            self.produced_error_message = self.get_error_message()
-            return self.form_invalid(form)
 
 
 # --- applications --------------------------------------------------------------
