@@ -7,20 +7,10 @@ import factory
 from django.utils import timezone
 
 from certificates.models import Certification, Credential
-from exams.models import Attempt, AttemptStatus, ProjectBrief, Submission, SubmissionStatus
+from exams.models import Attempt, AttemptStatus, Submission, SubmissionStatus
 from tests.exams.factories import ExamFactory
+from tests.exams.project_factories import ProjectBriefFactory
 from tests.lms.factories import UserFactory
-
-
-class ProjectBriefFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ProjectBrief
-
-    slug = factory.Sequence(lambda n: f"brief-{n}")
-    title = factory.Sequence(lambda n: f"Project {n}")
-    instructions = "Build a payment integration."
-    pass_threshold = 10
-    is_published = True
 
 
 class CertificationFactory(factory.django.DjangoModelFactory):
@@ -33,10 +23,10 @@ class CertificationFactory(factory.django.DjangoModelFactory):
     project_brief = factory.SubFactory(ProjectBriefFactory)
 
 
-def passed_attempt(*, person, exam, at=None, passed=True) -> Attempt:
-    """A finished, scored attempt (the exams services are tested in tests/exams)."""
+def finished_attempt(*, person, exam, at=None, passed=True) -> Attempt:
+    """An unsaved finished, scored attempt (save it, or bulk_create many)."""
     at = at or timezone.now()
-    return Attempt.objects.create(
+    return Attempt(
         person=person,
         exam=exam,
         status=AttemptStatus.SUBMITTED,
@@ -50,6 +40,13 @@ def passed_attempt(*, person, exam, at=None, passed=True) -> Attempt:
         score_percent=Decimal(90) if passed else Decimal(20),
         passed=passed,
     )
+
+
+def passed_attempt(*, person, exam, at=None, passed=True) -> Attempt:
+    """A finished, scored attempt (the exams services are tested in tests/exams)."""
+    attempt = finished_attempt(person=person, exam=exam, at=at, passed=passed)
+    attempt.save(force_insert=True)
+    return attempt
 
 
 def passed_submission(*, person, brief, at=None, passed=True) -> Submission:

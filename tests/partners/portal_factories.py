@@ -1,7 +1,6 @@
 """Agreements, applications, invitations and member records for the portal tests."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
@@ -9,10 +8,15 @@ from django.utils import timezone
 
 from certificates.models import Credential
 from courses.models import Enrolment
-from exams.models import Attempt, AttemptStatus
+from exams.models import Attempt
 from partners import applications, invitations
 from partners.models import Membership, PartnerAgreement
-from tests.certificates.factories import CertificationFactory, CredentialFactory, passed_attempt
+from tests.certificates.factories import (
+    CertificationFactory,
+    CredentialFactory,
+    finished_attempt,
+    passed_attempt,
+)
 from tests.courses.factories import CoursePageFactory
 from tests.exams.factories import ExamFactory
 from tests.lms.factories import UserFactory
@@ -81,24 +85,6 @@ def populate_members(partner, count: int, *, course=None, exam=None, certificati
     return people, course, exam
 
 
-def _finished_attempt(*, person, exam, at, passed) -> Attempt:
-    """An unsaved scored attempt, as `passed_attempt` makes it (for bulk_create)."""
-    return Attempt(
-        person=person,
-        exam=exam,
-        status=AttemptStatus.SUBMITTED,
-        seed=1,
-        started_at=at - timedelta(minutes=30),
-        deadline=at + timedelta(minutes=60),
-        submitted_at=at,
-        pass_mark_percent=Decimal(80),
-        score_correct=9 if passed else 2,
-        score_total=10,
-        score_percent=Decimal(90) if passed else Decimal(20),
-        passed=passed,
-    )
-
-
 def bulk_members(
     partner,
     count: int,
@@ -140,7 +126,7 @@ def bulk_members(
         for p in people
     )
     Attempt.objects.bulk_create(
-        _finished_attempt(person=p, exam=exam, at=now - timedelta(days=days), passed=passed)
+        finished_attempt(person=p, exam=exam, at=now - timedelta(days=days), passed=passed)
         for p in people
         for days, passed in ((3, False), (2, True))
     )
