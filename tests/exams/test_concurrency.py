@@ -18,6 +18,7 @@ from django.test import Client
 
 from exams import services
 from exams.models import Attempt, AttemptItem, AttemptStatus
+from exams.services import attempts as attempts_services
 from exams.signals import attempt_passed
 from lms.tokens import token_create
 from tests.exams.factories import make_exam
@@ -185,13 +186,13 @@ class _Claims:
     def __init__(self, monkeypatch):
         self.stored = Counter()
         self.signalled = []
-        real_store = services._store_score
+        real_store = attempts_services.attempt_score_store
 
         def counting_store(attempt, result):
             self.stored[attempt.pk] += 1
             return real_store(attempt, result)
 
-        monkeypatch.setattr(services, "_store_score", counting_store)
+        monkeypatch.setattr(attempts_services, "attempt_score_store", counting_store)
 
     def receiver(self, sender, attempt, **kwargs):
         self.signalled.append(attempt.pk)

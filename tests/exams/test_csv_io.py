@@ -5,6 +5,7 @@ import pytest
 from exams import selectors, services
 from exams.csv_io import COLUMNS, CsvQuestion, parse_csv, to_csv
 from exams.models import AttemptItem, Question
+from lms.errors import DomainError
 from tests.exams.factories import QuestionBankFactory, TopicFactory, make_question
 
 HEADER = ",".join(COLUMNS)
@@ -142,6 +143,6 @@ def test_export_is_two_queries_at_any_size(django_assert_num_queries):
 
 
 def test_unknown_export_format_is_refused():
-    with pytest.raises(services.DomainError) as caught:
+    with pytest.raises(DomainError) as caught:
         selectors.bank_export(bank=None, format="xml")
     assert caught.value.code == "invalid_format"

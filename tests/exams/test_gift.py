@@ -5,6 +5,7 @@ import pytest
 from exams import selectors, services
 from exams.gift import GiftQuestion, parse_gift, to_gift
 from exams.models import Question, Topic
+from lms.errors import DomainError
 from tests.exams.factories import QuestionBankFactory, TopicFactory, make_question
 
 SAMPLE = r"""// Exported by hand
@@ -182,7 +183,7 @@ def test_bank_round_trip_through_gift():
     ],
 )
 def test_bad_files_are_refused_with_a_clear_message(data, code):
-    with pytest.raises(services.DomainError) as caught:
+    with pytest.raises(DomainError) as caught:
         services.import_text_from_bytes(data)
     assert caught.value.code == code
     assert caught.value.status in (413, 422)

@@ -7,6 +7,7 @@ import pytest
 from exams import selectors, services
 from exams.models import AttemptItem, Choice, RegradeEvent
 from exams.signals import attempt_passed
+from lms.errors import DomainError, NotFound
 from tests.lms.factories import UserFactory
 
 from .factories import make_exam
@@ -129,13 +130,13 @@ def test_refusals(fixed_exam):
     version = _first_item_version(attempt)
     with pytest.raises(services.RegradeRefused):
         services.exam_question_regrade(exam=fixed_exam, question_version=version, action="normal")
-    with pytest.raises(services.DomainError) as caught:
+    with pytest.raises(DomainError) as caught:
         services.exam_question_regrade_preview(
             exam=fixed_exam, question_version=version, action="delete"
         )
     assert caught.value.code == "invalid_action"
     other = make_exam()
-    with pytest.raises(services.NotFound):
+    with pytest.raises(NotFound):
         services.exam_question_regrade(exam=other, question_version=version, action="dropped")
 
 

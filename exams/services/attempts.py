@@ -1,0 +1,386 @@
+"""Taking an exam: starting, saving answers, submitting, finalising overdue attempts.
+
+Part of exams.services; its contract is in that package's docstring.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lms.errors import Conflict, DomainError, NotFound
+
+from .. import attempt_forms, save_sql, scoring, selectors
+from ..models import (
+    Attempt,
+    AttemptItem,
+    AttemptStatus,
+    Choice,
+    Exam,
+    QuestionKind,
+)
+from ..signals import attempt_passed
+
+
+class InvalidChoice(DomainError):
+    status = 422
+    code = "invalid_choice"
+
+
+class AttemptClosed(Conflict):
+    code = "attempt_closed"
+
+
+# --- taking an exam -------------------------------------------------------------
+
+
+def check_may_start(*, person, exam: Exam, now: datetime) -> None:
+    decision = selectors.retake_decision_for(person=person, exam=exam, now=now)
+    if decision.allowed:
+        return
+    extra = {}
+    if decision.available_at is not None:
+        extra["available_at"] = decision.available_at.isoformat()
+    raise Conflict(decision.reason, code=decision.code, **extra)
+
+
+def _draw_form(*, exam: Exam, person, seed: int) -> list[tuple[int, int, list[int]]]:
+    """(topic id, version id, choice order) per item, from the blueprint and the seed.
+
+    Unseen questions first (random among them), then seen ones if the pool
+    runs short; question order and option order shuffled per the exam flags.
+    """
+    rng = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
+    blueprint = list(exam.blueprint.order_by("position", "pk"))
+    pool: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for question_id, topic_id, version_id in selectors.active_question_ids(
+        topic_ids=[rule.topic_id for rule in blueprint]
+    ):
+        pool[topic_id].append((question_id, version_id))
+    seen = set(
+        AttemptItem.objects.filter(attempt__person=person).values_list(
+            "question_version__question_id", flat=True
+        )
+    )
+    picked: list[tuple[int, int]] = []
+    for rule in blueprint:
+        candidates = pool[rule.topic_id]
+        if len(candidates) < rule.count:
+            raise Conflict(
+                "This exam cannot be taken right now: a topic has too few questions.",
+                code="pool_too_small",
+            )
+        ranked = sorted(candidates, key=lambda qv: (qv[0] in seen, rng.random()))
+        picked.extend((rule.topic_id, version_id) for _, version_id in ranked[: rule.count])
+    if exam.shuffle_questions:
+        rng.shuffle(picked)
+    orders: dict[int, list[int]] = defaultdict(list)
+    for version_id, choice_id in (
+        Choice.objects.filter(version_id__in=[v for _, v in picked])
+        .order_by("version_id", "position")
+        .values_list("version_id", "id")
+    ):
+        orders[version_id].append(choice_id)
+    form = []
+    for topic_id, version_id in picked:
+        order = orders[version_id]
+        if exam.shuffle_choices:
+            rng.shuffle(order)
+        form.append((topic_id, version_id, order))
+    return form
+
+
+@transaction.atomic
+def attempt_start(*, person, exam: Exam, now: datetime | None = None) -> tuple[Attempt, bool]:
+    now = now or timezone.now()
+    if not exam.is_published:
+        raise NotFound("No published exam with this slug.", code="exam_not_found")
+    attempt_finalise_overdue(now=now, person=person, exam=exam)
+    existing = Attempt.objects.filter(
+        person=person, exam=exam, status=AttemptStatus.IN_PROGRESS
+    ).first()
+    if existing is not None:
+        return existing, False
+    check_may_start(person=person, exam=exam, now=now)
+    seed = secrets.randbits(62)
+    form = _draw_form(exam=exam, person=person, seed=seed)
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                person=person,
+                exam=exam,
+                seed=seed,
+                started_at=now,
+                deadline=now + timedelta(minutes=exam.time_limit_minutes),
+                pass_mark_percent=exam.pass_mark_percent,
+            )
+            AttemptItem.objects.bulk_create(
+                AttemptItem(
+                    attempt=attempt,
+                    topic_id=topic_id,
+                    question_version_id=version_id,
+                    position=position,
+                    choice_order=order,
+                )
+                for position, (topic_id, version_id, order) in enumerate(form)
+            )
+    except IntegrityError:
+        # Lost the race to a concurrent start (exams_attempt_one_in_progress).
+        existing = Attempt.objects.filter(
+            person=person, exam=exam, status=AttemptStatus.IN_PROGRESS
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return attempt, True
+
+
+def _is_overdue(attempt: Attempt, now: datetime) -> bool:
+    return now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)
+
+
+def _clean_choice_ids(choice_order: Sequence[int], kind: str, choice_ids: Sequence) -> list[int]:
+    allowed = list(choice_order)
+    wanted = set()
+    for value in choice_ids:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+            raise InvalidChoice(
+                "That option does not belong to this question.", choice_id=str(value)[:40]
+            )
+        wanted.add(value)
+    if kind == QuestionKind.SINGLE and len(wanted) > 1:
+        raise InvalidChoice("This question takes one answer only.")
+    return [cid for cid in allowed if cid in wanted]
+
+
+def attempt_item_save(
+    *,
+    person,
+    attempt_id: int,
+    item_id: int,
+    choice_ids: Sequence[int] | None = None,
+    flagged: bool | None = None,
+    now: datetime | None = None,
+) -> AttemptItem:
+    """Save one item's selection (`choice_ids`, [] clears it) and/or its flag.
+
+    A save must never land after the attempt was submitted (or scored at its
+    deadline). The choice is checked against the attempt's form (fixed at
+    start; `attempt_forms` keeps it per process), then written by one UPDATE
+    that re-checks, in the same statement, that the attempt is still open,
+    share-locking its row on PostgreSQL (a submit's UPDATE of the attempt
+    waits for it, or it sees the attempt closed) and on SQLite holding the one
+    write lock for that statement only. No transaction: one statement in
+    autocommit once the form is known (exams.save_sql)."""
+    now = now or timezone.now()
+    args = {"person": person, "attempt_id": attempt_id, "item_id": item_id, "now": now}
+    try:
+        return _item_save(**args, choice_ids=choice_ids, flagged=flagged)
+    except _StaleForm:
+        # The form this process held disagreed with the database (an
+        # instructor changed the exam's grace period): read it again, once.
+        attempt_forms.forget(attempt_id)
+    try:
+        return _item_save(**args, choice_ids=choice_ids, flagged=flagged)
+    except _StaleForm:  # the database's deadline check, to the microsecond
+        raise AttemptClosed(
+            "The time for this attempt is over.", closed_because="deadline"
+        ) from None
+
+
+class _StaleForm(Exception):
+    pass
+
+
+def _item_save(*, person, attempt_id, item_id, choice_ids, flagged, now) -> AttemptItem:
+    form = attempt_forms.form_for(attempt_id=attempt_id, person_id=person.pk)
+    if form is None:
+        selectors.attempt_get_for_person(person=person, attempt_id=attempt_id)  # NotFound
+    item_form = form.items.get(item_id) if form is not None else None
+    if item_form is None:
+        raise NotFound("No such question in this attempt.", code="item_not_found")
+    changes = {}
+    if choice_ids is not None:
+        changes["selected_choice_ids"] = _clean_choice_ids(
+            item_form.choice_order, item_form.kind, choice_ids
+        )
+        changes["answered_at"] = now
+    if flagged is not None:
+        changes["flagged"] = bool(flagged)
+    saved = None
+    if changes and now <= form.deadline + timedelta(seconds=form.grace_seconds):
+        saved = save_sql.write_item(
+            item_id=item_id,
+            attempt_id=attempt_id,
+            open_since=now - timedelta(seconds=form.grace_seconds),
+            changes=changes,
+        )
+    if saved is None:
+        # Nothing to write, past the deadline, or submitted or finalised before
+        # the write: read what is stored, and say why if it is closed.
+        row = save_sql.read_item(attempt_id=attempt_id, item_id=item_id, person_id=person.pk)
+        if row is None:  # deleted meanwhile
+            raise NotFound("No such question in this attempt.", code="item_not_found")
+        _check_open(row, now)
+        if changes:  # open, yet not written: the form held was stale
+            raise _StaleForm
+        saved = save_sql.Saved(
+            selected_choice_ids=row.selected_choice_ids,
+            flagged=row.flagged,
+            answered_at=row.answered_at,
+        )
+    return AttemptItem(
+        pk=item_id,
+        attempt_id=attempt_id,
+        choice_order=list(item_form.choice_order),
+        selected_choice_ids=saved.selected_choice_ids,
+        flagged=saved.flagged,
+        answered_at=saved.answered_at,
+    )
+
+
+def _check_open(row: save_sql.SaveRow, now: datetime) -> None:
+    if row.attempt_status != AttemptStatus.IN_PROGRESS:
+        raise AttemptClosed("This attempt has been submitted.", closed_because="submitted")
+    if now > row.deadline + timedelta(seconds=row.grace_seconds):
+        raise AttemptClosed("The time for this attempt is over.", closed_because="deadline")
+
+
+def attempt_answer(
+    *, person, attempt_id: int, item_id: int, choice_ids: Sequence[int], now=None
+) -> AttemptItem:
+    return attempt_item_save(
+        person=person, attempt_id=attempt_id, item_id=item_id, choice_ids=choice_ids, now=now
+    )
+
+
+def attempt_flag(*, person, attempt_id: int, item_id: int, flagged: bool, now=None) -> AttemptItem:
+    return attempt_item_save(
+        person=person, attempt_id=attempt_id, item_id=item_id, flagged=flagged, now=now
+    )
+
+
+def attempt_score_compute(attempt: Attempt) -> scoring.AttemptScore:
+    items = list(
+        AttemptItem.objects.filter(attempt=attempt)
+        .select_related("topic", "question_version__question")
+        .order_by("position")
+    )
+    keys: dict[int, set[int]] = defaultdict(set)
+    for version_id, choice_id in (
+        Choice.objects.filter(
+            version_id__in=[item.question_version_id for item in items], is_correct=True
+        )
+        .order_by()
+        .values_list("version_id", "id")
+    ):
+        keys[version_id].add(choice_id)
+    return scoring.score_attempt(
+        [
+            scoring.ItemResponse(
+                topic=item.topic.name,
+                kind=item.question_version.question.kind,
+                correct_choice_ids=frozenset(keys[item.question_version_id]),
+                selected_choice_ids=frozenset(item.selected_choice_ids),
+                status=item.status,
+            )
+            for item in items
+        ],
+        pass_mark=attempt.pass_mark_percent,
+    )
+
+
+def attempt_score_store(attempt: Attempt, result: scoring.AttemptScore) -> None:
+    attempt.score_correct = result.correct
+    attempt.score_total = result.total
+    attempt.score_percent = result.percent
+    attempt.passed = result.passed
+    attempt.topic_scores = [
+        {
+            "topic": topic.topic,
+            "correct": topic.correct,
+            "total": topic.total,
+            "score_percent": str(topic.percent),
+        }
+        for topic in result.topics
+    ]
+    attempt.save(
+        update_fields=["score_correct", "score_total", "score_percent", "passed", "topic_scores"]
+    )
+
+
+def attempt_passed_send(attempt_id: int) -> None:
+    attempt = Attempt.objects.select_related("exam", "person").get(pk=attempt_id)
+    attempt_passed.send(sender=Attempt, attempt=attempt)
+
+
+def _finalise(*, attempt_id: int, status: str, finished_at: datetime) -> tuple[Attempt, bool]:
+    """Finish and score the attempt if it is still open; (attempt, whether this call did it)."""
+    with transaction.atomic():
+        claimed = Attempt.objects.filter(pk=attempt_id, status=AttemptStatus.IN_PROGRESS).update(
+            status=status, submitted_at=finished_at
+        )
+        attempt = Attempt.objects.select_related("exam").get(pk=attempt_id)
+        if claimed:
+            attempt_score_store(attempt, attempt_score_compute(attempt))
+            if attempt.passed:
+                transaction.on_commit(lambda: attempt_passed_send(attempt_id))
+    return attempt, bool(claimed)
+
+
+@transaction.atomic
+def attempt_submit(*, person, attempt_id: int, now: datetime | None = None) -> Attempt:
+    """Submit once; every later call returns the same stored result."""
+    now = now or timezone.now()
+    attempt = selectors.attempt_get_for_person(person=person, attempt_id=attempt_id)
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return attempt
+    if _is_overdue(attempt, now):
+        status, finished_at = AttemptStatus.EXPIRED, attempt.deadline
+    else:
+        status, finished_at = AttemptStatus.SUBMITTED, min(now, attempt.deadline)
+    attempt, _ = _finalise(attempt_id=attempt.pk, status=status, finished_at=finished_at)
+    return attempt
+
+
+def attempt_finalise_if_overdue(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
+    """Lazy finalisation on access: returns the (possibly just finalised) attempt.
+
+    No transaction (and no query) unless the attempt is overdue: reads stay cheap.
+    """
+    now = now or timezone.now()
+    if attempt.status != AttemptStatus.IN_PROGRESS or not _is_overdue(attempt, now):
+        return attempt
+    attempt, _ = _finalise(
+        attempt_id=attempt.pk, status=AttemptStatus.EXPIRED, finished_at=attempt.deadline
+    )
+    return attempt
+
+
+def attempt_finalise_overdue(
+    *, now: datetime | None = None, person=None, exam: Exam | None = None
+) -> int:
+    """Finalise every open attempt past deadline + grace; returns how many this call did."""
+    now = now or timezone.now()
+    candidates = Attempt.objects.filter(
+        status=AttemptStatus.IN_PROGRESS, deadline__lt=now
+    ).select_related("exam")
+    if person is not None:
+        candidates = candidates.filter(person=person)
+    if exam is not None:
+        candidates = candidates.filter(exam=exam)
+    done = 0
+    for attempt in candidates:
+        if not _is_overdue(attempt, now):
+            continue
+        _, claimed = _finalise(
+            attempt_id=attempt.pk, status=AttemptStatus.EXPIRED, finished_at=attempt.deadline
+        )
+        done += claimed
+    return done
