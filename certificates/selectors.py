@@ -32,8 +32,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Enrolment
-from exams import project_selectors
 from exams.models import Attempt, AttemptStatus
+from exams.projects import selectors as project_selectors
 from lms import permissions
 from lms.errors import DomainError, NotFound
 

@@ -692,8 +692,8 @@ def seed_projects(*, learners=()) -> list:
     """Returns the briefs [developer, architect]; learners' submissions wait for review."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from . import project_services
     from .models import ProjectBrief, RubricCriterion, RubricLevel, Submission
+    from .projects import services as project_services
 
     briefs = []
     for slug, title, summary, instructions, threshold, rubric, blind in PROJECTS:

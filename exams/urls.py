@@ -15,7 +15,7 @@ urlpatterns = [
 ]
 
 # Projects (exams.project_views); fixed words before the brief's slug.
-from . import project_views  # noqa: E402
+from .projects import views as project_views  # noqa: E402
 
 urlpatterns += [
     path("projects/", project_views.project_list, name="project_list"),

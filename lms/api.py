@@ -487,7 +487,7 @@ from exams.api import router as exams_router  # noqa: E402
 
 api.add_router("/", exams_router)
 
-from exams.project_api import router as projects_router  # noqa: E402
+from exams.projects.api import router as projects_router  # noqa: E402
 
 api.add_router("/", projects_router)
 

@@ -3,8 +3,8 @@ import json
 import pytest
 from django.test import Client
 
-from exams import project_services
 from exams.models import Submission, SubmissionFile
+from exams.projects import services as project_services
 from lms.tokens import token_create
 from tests.api.helpers import assert_error
 from tests.exams.project_factories import (

@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection
 
-from exams import project_services
 from exams.models import Submission
+from exams.projects import services as project_services
 from lms.errors import DomainError
 from tests.exams.project_factories import make_brief, make_instructor
 from tests.exams.test_concurrency import run_together

@@ -1,9 +1,9 @@
 import pytest
 from django.utils import timezone
 
-from exams import project_selectors
 from exams.demo import seed_projects
 from exams.models import ProjectBrief, RubricLevel, Submission
+from exams.projects import selectors as project_selectors
 from tests.exams.project_factories import make_instructor
 from tests.lms.factories import UserFactory
 

@@ -5,8 +5,10 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from exams import project_rules, project_selectors, project_services
 from exams.models import Review, Submission, SubmissionFile, SubmissionStatus
+from exams.projects import rules as project_rules
+from exams.projects import selectors as project_selectors
+from exams.projects import services as project_services
 from exams.signals import submission_passed
 from lms.errors import DomainError
 from tests.exams.project_factories import (

@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from exams import project_services
 from exams.models import Submission
+from exams.projects import services as project_services
 from lms.permissions import PROGRAMME_STAFF
 from tests.exams.project_factories import PDF, make_brief, make_instructor, scores_for, upload
 from tests.lms.factories import UserFactory

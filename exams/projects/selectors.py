@@ -25,7 +25,7 @@ from django.db.models import Prefetch, Q
 from lms.errors import NotFound
 from lms.permissions import is_instructor, is_programme_staff
 
-from .models import (
+from ..models import (
     OPEN_SUBMISSION_STATUSES,
     ProjectBrief,
     Review,

@@ -48,8 +48,8 @@ from django.utils import timezone
 from lms.errors import Conflict, DomainError, NotFound
 from lms.permissions import is_instructor
 
-from . import project_rules, project_selectors, uploads
-from .models import (
+from .. import uploads as file_storage
+from ..models import (
     OPEN_SUBMISSION_STATUSES,
     ProjectBrief,
     Review,
@@ -57,7 +57,10 @@ from .models import (
     SubmissionFile,
     SubmissionStatus,
 )
-from .signals import submission_passed
+from ..signals import submission_passed
+from . import rules as project_rules
+from . import selectors as project_selectors
+from . import uploads
 
 CLAIM_DURATION = timedelta(hours=8)
 MAX_FILES = uploads.MAX_FILES
@@ -150,7 +153,7 @@ def submission_create(
         uploads.check_upload(f, allowed_types=brief.allowed_file_types, archive_limit=archive_limit)
         for f in files
     ]
-    storage = uploads.private_storage()
+    storage = file_storage.private_storage()
     written: list[str] = []
     try:
         with transaction.atomic():

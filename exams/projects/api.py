@@ -41,8 +41,10 @@ from pydantic import ConfigDict
 from lms.api_auth import BearerTokenAuth, CsrfSessionAuth
 from lms.errors import DomainError
 
-from . import project_selectors, project_services, uploads
-from .models import ProjectBrief, Submission
+from ..models import ProjectBrief, Submission
+from . import selectors as project_selectors
+from . import services as project_services
+from . import uploads
 
 MAX_ID = 2**63 - 1
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"

@@ -17,8 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lms.errors import DomainError, NotFound
 from lms.permissions import is_instructor
 
-from . import project_selectors, project_services, uploads
-from .models import SubmissionStatus
+from ..models import SubmissionStatus
+from . import selectors as project_selectors
+from . import services as project_services
+from . import uploads
 
 
 def _published_brief(slug: str):
