@@ -7,11 +7,15 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         from courses.signals import course_completed
+        from exams.selectors import register_certified_check
         from exams.signals import attempt_passed, submission_passed
 
         # policies registers permission rules, keys its system check
-        from . import keys, policies, receivers  # noqa: F401
+        from . import keys, policies, receivers, selectors  # noqa: F401
 
+        # A current holder is refused a new certification exam attempt
+        # (`already_certified`), except inside the renewal window.
+        register_certified_check(selectors.holds_current_certification_for_exam)
         attempt_passed.connect(receivers.on_attempt_passed, dispatch_uid="certificates.attempt")
         submission_passed.connect(
             receivers.on_submission_passed, dispatch_uid="certificates.submission"

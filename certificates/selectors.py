@@ -10,8 +10,8 @@ Contract:
   private (no e-mail, no evidence, no internal ids).
 - `credential_list_for_holder(person=)` -> the person's credentials, newest
   first, 1 query whatever their number.
-- `holds_current_certification_for_exam(person=, exam=)` is
-  settings.EXAMS_CERTIFIED_CHECK: True when the person holds a current
+- `holds_current_certification_for_exam(person=, exam=)` is exams'
+  certified check (registered in the app's ready()): True when the person holds a current
   credential this exam leads to, except inside the renewal window of the
   exam that renews it (so holders may sit the renewal exam then). One query
   per person object whatever the number of exams asked about (cached on it;

@@ -21,14 +21,13 @@ import csv
 import io
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, Q, Sum, TextField
 from django.db.models.functions import Cast
-from django.utils.module_loading import import_string
 
 from lms.errors import DomainError, NotFound
 
@@ -47,21 +46,25 @@ from .models import (
     RegradeEvent,
 )
 
-DEFAULT_CERTIFIED_CHECK = "exams.selectors.never_certified"
+CertifiedCheck = Callable[..., bool]
+_certified_check: CertifiedCheck | None = None
 
 
-def never_certified(*, person, exam) -> bool:
-    """Default certification check: exams know nothing about certificates.
+def register_certified_check(check: CertifiedCheck) -> CertifiedCheck:
+    """Say how to tell that a person already holds what an exam leads to.
 
-    The certificates app points `settings.EXAMS_CERTIFIED_CHECK` at its own
-    callable `(person=, exam=) -> bool` so a holder is not offered a retake.
+    Exams know nothing about certificates: the certificates app registers its
+    `(person=, exam=) -> bool` in its `ready()`, so a current holder is not
+    offered a retake (`already_certified`). The last registration wins.
     """
-    return False
+    global _certified_check
+    _certified_check = check
+    return check
 
 
 def is_certified(*, person, exam) -> bool:
-    check = import_string(getattr(settings, "EXAMS_CERTIFIED_CHECK", DEFAULT_CERTIFIED_CHECK))
-    return bool(check(person=person, exam=exam))
+    """True when the registered check says `person` holds what `exam` leads to."""
+    return _certified_check is not None and bool(_certified_check(person=person, exam=exam))
 
 
 def _finished_times(*, person, exam) -> list[datetime]:

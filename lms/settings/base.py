@@ -268,10 +268,6 @@ if REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = REDIS_URL
 
-# A current credential holder is refused a new certification exam attempt
-# (`already_certified`), except inside the renewal window.
-EXAMS_CERTIFIED_CHECK = "certificates.selectors.holds_current_certification_for_exam"
-
 # Open Badges 3.0 signing key (Ed25519): PEM or base64 of the 32-byte seed. Empty:
 # a dev-only key derived from SECRET_KEY; production answers 503 until it is set
 # (certificates.keys; system check certificates.I001).

@@ -330,4 +330,4 @@ def test_exam_list_query_count_is_constant(size, learner, bearer, django_assert_
 
 
 QUERIES_ATTEMPT_GET = 4
-QUERIES_EXAM_LIST = 4  # + 1: certificates' EXAMS_CERTIFIED_CHECK reads held credentials once
+QUERIES_EXAM_LIST = 4  # + 1: certificates' registered certified check reads held credentials once

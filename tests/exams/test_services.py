@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from exams import services, tasks
+from exams import selectors, services, tasks
 from exams.models import (
     Attempt,
     AttemptItem,
@@ -225,10 +225,15 @@ def certified_always(*, person, exam):
     return True
 
 
-def test_already_certified_via_pluggable_check(learner, settings):
-    settings.EXAMS_CERTIFIED_CHECK = "tests.exams.test_services.certified_always"
-    with pytest.raises(DomainError) as error:
-        services.attempt_start(person=learner, exam=make_exam())
+def test_already_certified_via_registered_check(learner):
+    from certificates.selectors import holds_current_certification_for_exam
+
+    selectors.register_certified_check(certified_always)
+    try:
+        with pytest.raises(DomainError) as error:
+            services.attempt_start(person=learner, exam=make_exam())
+    finally:
+        selectors.register_certified_check(holds_current_certification_for_exam)
     assert error.value.code == "already_certified"
     assert "available_at" not in error.value.extra
 
