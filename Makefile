@@ -44,11 +44,12 @@ e2e: $(VENV)/.installed-e2e
 	./scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
 
-## make lint: ruff (lint and format check) and the import-layer contracts.
+## make lint: ruff (lint and format check), the import-layer contracts and mypy.
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 ## make format: rewrite the code in ruff's format and apply safe fixes.
 format: $(VENV)/.installed-test

@@ -145,7 +145,7 @@ def parse_csv(text: str, *, bank_slug: str) -> CsvParse:
             )
         )
     index = {name: names.index(name) for name in COLUMNS}
-    drafts: dict[tuple, _Draft] = {}
+    drafts: dict[tuple[object, ...], _Draft] = {}
     line = reader.line_num + 1
     while True:
         start = line

@@ -41,6 +41,7 @@ from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from typing import cast
 
 TOO_EASY_ABOVE = 0.95
 TOO_HARD_BELOW = 0.2
@@ -148,10 +149,10 @@ def analyse_items(
             cells = row
         else:
             cells = [_cell(value, row_no, col) for col, value in enumerate(row)]
-        blank = cells.count(None)
-        t = k - blank - cells.count(0)  # the 1s, an int even for 1.0 or True
+        blank_cells = cells.count(None)
+        t = k - blank_cells - cells.count(0)  # the 1s, an int even for 1.0 or True
         totals.append(t)
-        form_lengths.add(k - blank)
+        form_lengths.add(k - blank_cells)
         for j, x in enumerate(cells):
             if x is None:
                 continue
@@ -174,7 +175,10 @@ def analyse_items(
             ),
             places,
         )
-        counts, blank = frequencies[j] if frequencies is not None else ({}, None)
+        counts: dict[Hashable, int] = {}
+        blank: int | None = None
+        if frequencies is not None:
+            counts, blank = frequencies[j]
         option_rows = (
             tuple(
                 OptionFrequency(
@@ -250,7 +254,7 @@ def _cell(value: object, row: int, col: int) -> int | None:
     if value is None:
         return None
     if value in (0, 1):  # also True/False
-        return int(value)  # type: ignore[arg-type]
+        return 1 if value else 0
     raise ValueError(f"Cell ({row}, {col}) must be 0, 1 or None, got {value!r}")
 
 
@@ -314,16 +318,17 @@ def _option_frequencies(
             if chosen is None:
                 continue
             tally = tallies[j]
+            key = cast(Hashable, chosen)
             try:
-                tally[chosen] = tally.get(chosen, 0) + 1
+                tally[key] = tally.get(key, 0) + 1
             except TypeError:  # a list or set: count it by its members
-                chosen = frozenset(chosen)
-                tally[chosen] = tally.get(chosen, 0) + 1
+                key = frozenset(chosen)
+                tally[key] = tally.get(key, 0) + 1
     counts: list[dict[Hashable, int]] = [dict.fromkeys(o.option_ids, 0) for o in options]
     blanks = [0] * k
     for j, tally in enumerate(tallies):
-        for chosen, times in tally.items():
-            members = set(chosen)
+        for selection, times in tally.items():
+            members = set(cast(Collection[Hashable], selection))
             if not members:
                 blanks[j] += times
             unknown = members - counts[j].keys()

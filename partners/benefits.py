@@ -47,7 +47,9 @@ ALL_VERIFIED = tuple(f"verified:{t}" for t in TRACKS)
 NON_APPS_VERIFIED = tuple(f"verified:{t}" for t in TRACKS if t != "apps")
 
 
-def app_milestone(*, app_review_passed: bool, installs: int, payment_volume_usd) -> str:
+def app_milestone(
+    *, app_review_passed: bool, installs: int, payment_volume_usd: Decimal | int | float | str
+) -> str:
     """ "" (none), "build" or "growth" from the latest recorded figures."""
     if not app_review_passed:
         return ""

@@ -278,17 +278,17 @@ def _sweep(
         touched: list[int] = []
         revoked: set[int] = set()
         while pos < total and events[pos][0] == t:
-            _, kind, i = events[pos]
+            _, event_kind, i = events[pos]
             was = memberships[i] > 0 and valid_creds[i] > 0
-            if kind == _JOIN:
+            if event_kind == _JOIN:
                 memberships[i] += 1
-            elif kind == _LEAVE:
+            elif event_kind == _LEAVE:
                 memberships[i] -= 1
-            elif kind == _ISSUE:
+            elif event_kind == _ISSUE:
                 valid_creds[i] += 1
             else:
                 valid_creds[i] -= 1
-                if kind == _REVOKE:
+                if event_kind == _REVOKE:
                     revoked.add(i)
             count += (memberships[i] > 0 and valid_creds[i] > 0) - was
             touched.append(i)
