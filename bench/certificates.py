@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.throwaway import migrate, run_phase, throwaway_env
+from bench.throwaway import migrate, print_table, rss_kib, run_phase, setup_django, throwaway_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -146,28 +146,10 @@ def run() -> list[str]:
 
 
 def main() -> None:
-    lines = run()
-    print()
-    print("\n".join(lines))
+    print_table(run())
 
 
 # --- children: one phase each, in a fresh process ----------------------------------------
-
-
-def _setup() -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    django.setup()
-
-
-def _rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _certification():
@@ -322,10 +304,10 @@ def phase_memory(kind: str, credential_id: int) -> dict:
         return HTML(string=MINIMAL_HTML).write_pdf()
 
     render()
-    first = _rss_kib()
+    first = rss_kib()
     for _ in range(MEMORY_RENDERS - 1):
         render()
-    return {"rss_first_kib": first, "rss_kib": _rss_kib()}
+    return {"rss_first_kib": first, "rss_kib": rss_kib()}
 
 
 def _rps(client, url: str, headers: dict) -> float:
@@ -459,7 +441,7 @@ def phase_bulk() -> dict:
 
 
 def _child(argv: list[str]) -> None:
-    _setup()
+    setup_django()
     name, *args = argv
     phases = {
         "prepare": phase_prepare,

@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.throwaway import migrate, run_phase, throwaway_env
+from bench.throwaway import migrate, print_table, rss_kib, run_phase, setup_django, throwaway_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -127,26 +127,10 @@ def run() -> list[str]:
 
 
 def main() -> None:
-    lines = run()
-    print()
-    print("\n".join(lines))
+    print_table(run())
 
 
 # --- children: one phase each, in a fresh process ----------------------------------------
-
-
-def _setup() -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    django.setup()
-
-
-def _rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def _certifications() -> list:
@@ -392,7 +376,7 @@ def phase_zip_build(partner_id: int) -> dict:
         pdf_size = credential.pdf.size
     first = CertificateBundle.objects.create(partner=partner)
     second = CertificateBundle.objects.create(partner=partner)
-    rss_before = _rss_kib()
+    rss_before = rss_kib()
     start = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
         built = downloads.bundle_build(bundle_id=first.pk)
@@ -419,7 +403,7 @@ def phase_zip_build(partner_id: int) -> dict:
 
 
 def _child(argv: list[str]) -> None:
-    _setup()
+    setup_django()
     name, *args = argv
     phases = {
         "status": lambda scale, tag: phase_status(int(scale), tag),

@@ -40,3 +40,26 @@ def run_phase(module: str, env: dict[str, str], name: str, *args: str) -> dict:
         text=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def print_table(lines: list[str]) -> None:
+    print()
+    print("\n".join(lines))
+
+
+def setup_django() -> None:
+    """In a phase's subprocess: Django with the bench settings."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    django.setup()
+
+
+def rss_kib() -> int:
+    """This process's resident memory in KiB (its peak where /proc is missing)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
