@@ -586,3 +586,19 @@ def test_signing_in_for_the_wagtail_admin_asks_for_the_code(client, settings):
     response = client.post(VERIFY, {"code": code_for(KEY)})
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+
+def test_demo_accounts_sign_in_with_the_password_alone(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    assert not TOTPDevice.objects.exists()
+    assert not StaticDevice.objects.exists()
+    response = client.post(
+        LOGIN, {"username": "instructor@academy.example", "password": "academy-demo-2026"}
+    )
+    assert response["Location"] == "/"
+    assert client.get("/admin/").status_code == 200
