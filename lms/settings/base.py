@@ -191,6 +191,9 @@ AXES_VERBOSE = False
 OTP_REQUIRED = env_bool("OTP_REQUIRED", False)
 # The name authenticator apps show next to the account.
 OTP_TOTP_ISSUER = "Partner Academy"
+# Superusers remove a lost phone's device in the Django admin; they never
+# need to see its secret key or QR code there.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Client IP (lms.client_ip): REMOTE_ADDR, or with N trusted proxies in front
 # (a load balancer: 1) the N-th entry from the right of X-Forwarded-For.

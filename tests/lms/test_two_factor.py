@@ -602,3 +602,45 @@ def test_demo_accounts_sign_in_with_the_password_alone(client):
     )
     assert response["Location"] == "/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_superuser_removes_a_lost_app_in_the_django_admin_without_seeing_its_key(client):
+    owner = person()
+    with_app(owner)
+    device = TOTPDevice.objects.get(user=owner)
+    client.force_login(person(is_staff=True, is_superuser=True), MODEL_BACKEND)
+    assert client.get("/django-admin/otp_totp/totpdevice/").status_code == 200
+    page = client.get(f"/django-admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert KEY not in page.content.decode()
+    response = client.post(
+        f"/django-admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not two_factor.two_factor_enabled(owner)
+
+
+@pytest.mark.parametrize(
+    ("module", "env", "expected"),
+    [
+        ("lms.settings.production", {}, "True"),
+        ("lms.settings.production", {"OTP_REQUIRED": "0"}, "False"),
+        ("lms.settings.dev", {}, "False"),
+        ("lms.settings.dev", {"OTP_REQUIRED": "1"}, "True"),
+    ],
+)
+def test_otp_required_is_on_in_production_unless_the_environment_says_0(module, env, expected):
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k != "OTP_REQUIRED"}
+    clean.update({"SECRET_KEY": "test-only", "ALLOWED_HOSTS": "a.example", **env})
+    out = subprocess.run(
+        [sys.executable, "-c", f"import {module} as s; print(s.OTP_REQUIRED)"],
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == expected
