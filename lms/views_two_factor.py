@@ -115,13 +115,15 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         try:
             device = two_factor.two_factor_verify(user=user, code=form.cleaned_data["code"])
+            if device is None:
+                # Inside the try: a throttle listening to the signal may refuse at once.
+                two_factor.report_failed_code(request=request, user=user)
         except RateLimited as error:
             throttled = error
             form.add_error("code", error.message)
         else:
             if device is not None:
                 return _code_accepted(request, user, device, pending)
-            two_factor.report_failed_code(request=request, user=user)
             tries = _count_try(request, pending)
             if tries >= MAX_CODE_TRIES:
                 request.session.pop(PENDING_KEY, None)
@@ -305,12 +307,13 @@ def _reauthenticated(request, form) -> bool:
     if code:
         try:
             device = two_factor.two_factor_verify(user=user, code=code)
+            if device is None:
+                two_factor.report_failed_code(request=request, user=user)
         except RateLimited as error:
             form.add_error("code", error.message)
             raise
         if device is not None:
             return True
-        two_factor.report_failed_code(request=request, user=user)
         form.add_error("code", "That code is not right or has been used.")
         return False
     # authenticate() reports a wrong password to the throttle itself.
