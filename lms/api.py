@@ -7,14 +7,16 @@ Every answer that is not a success is `{"detail": str, "code": str}` (plus
 |---|---|
 | 400 | `malformed_json`, `bad_request` |
 | 401 | `not_authenticated`, `invalid_credentials`, `invalid_token`, `token_expired`, |
-|     | `token_revoked` |
+|     | `token_revoked`, `otp_required` (the account needs a second factor: send `otp`), |
+|     | `otp_invalid` (wrong, used or malformed `otp`) |
 | 403 | `csrf_failed`, `permission_denied` |
 | 404 | `not_found` (also unknown paths under /api/v1/) |
 | 405 | `method_not_allowed` |
 | 409 | `conflict` and the codes of `lms.errors.Conflict` raised by services |
 | 413 | `payload_too_large` (body over settings.API_MAX_BODY_BYTES) |
 | 422 | `validation_error` |
-| 429 | `too_many_attempts` (sign-in lockout), `too_many_requests` (throttles) |
+| 429 | `too_many_attempts` (sign-in lockout), `too_many_requests` (throttles), |
+|     | `otp_throttled` (wrong `otp` codes: wait `Retry-After` seconds) |
 | 500 | `internal_error` |
 
 Services raise `lms.errors.DomainError` subclasses; their `status`, `code`,
@@ -43,7 +45,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from pydantic import AfterValidator, ConfigDict, field_validator
 
-from lms import permissions, services, tokens
+from lms import permissions, services, tokens, two_factor
 from lms.api_auth import BearerTokenAuth, CsrfSessionAuth, password_authenticate
 from lms.errors import DomainError
 from lms.models import ApiToken
@@ -320,6 +322,13 @@ class TokenCreateIn(InputSchema):
     # Passwords keep their spaces; only length and NUL are checked here.
     password: Annotated[str, AfterValidator(_no_nul)] = Field(..., min_length=1, max_length=4096)
     name: Text = Field("", max_length=tokens.TOKEN_NAME_MAX_LENGTH)
+    otp: str | None = Field(
+        None,
+        max_length=two_factor.CODE_MAX_LENGTH,
+        pattern=r"^[0-9A-Za-z -]*$",
+        description="With two-factor authentication: the 6-digit code from the "
+        "authenticator app, or an unused recovery code.",
+    )
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
@@ -356,8 +365,13 @@ class TokenOut(Schema):
 )
 def auth_token_create(request, payload: TokenCreateIn):
     """Returns the token once; store it. Failed attempts are throttled per
-    account and per IP (429 `too_many_attempts`)."""
+    account and per IP (429 `too_many_attempts`). Accounts with two-factor
+    authentication (and, where it is required, instructors, programme staff and
+    administrators) also send `otp`: 401 `otp_required` without it, 401
+    `otp_invalid` when it is wrong or already used."""
     user = password_authenticate(request, email=payload.email, password=payload.password)
+    if two_factor.two_factor_required(user):
+        _check_token_otp(request, user, payload.otp)
     token, plain = tokens.token_create(user=user, name=payload.name)
     return Status(
         201,
@@ -369,6 +383,26 @@ def auth_token_create(request, payload: TokenCreateIn):
             "prefix": token.prefix,
         },
     )
+
+
+def _check_token_otp(request, user, otp: str | None) -> None:
+    if not otp:
+        if two_factor.two_factor_enabled(user):
+            detail = (
+                "This account uses two-factor authentication: send `otp` with the code "
+                "from your authenticator app or a recovery code."
+            )
+        else:
+            detail = (
+                "Your role needs two-factor authentication for API tokens: turn it on at "
+                "/accounts/two-factor/, then send `otp` with the code from your app."
+            )
+        raise two_factor.OtpRequired(detail)
+    if two_factor.two_factor_verify(user=user, code=otp) is None:
+        two_factor.report_failed_code(request=request, user=user)
+        raise two_factor.OtpInvalid(
+            "That code is not right or has been used; send the code your app shows now."
+        )
 
 
 @api.get("/auth/tokens", response=list[TokenOut], tags=["auth"], summary="Your API tokens")

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import services
+from . import services, two_factor
 from .errors import Conflict
 from .forms import (
     AccessiblePasswordChangeForm,
@@ -18,6 +18,7 @@ from .forms import (
     ProfileForm,
     SignupForm,
 )
+from .views_two_factor import start_code_step
 
 # The backend Django records on the session after sign-up (axes' backend only guards).
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -26,6 +27,13 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 class SignInView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        # Someone with an authenticator app is signed in only after the code step.
+        user = form.get_user()
+        if two_factor.two_factor_enabled(user):
+            return start_code_step(self.request, user, self.get_success_url())
+        return super().form_valid(form)
 
 
 @sensitive_post_parameters("password1", "password2")

@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_q",
+    # second factor: TOTP apps and single-use recovery codes (lms.two_factor)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ninja",  # serves the API docs (Swagger UI) from our static files, not a CDN (CSP)
     # django
     "django.contrib.admin",
@@ -74,7 +78,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The admins' sign-in pages give way to ours (which asks for the code), and
+    # the admins need a verified session from whoever must use a second factor.
+    "lms.views_two_factor.TwoFactorAdminMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -174,6 +183,17 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "lms.auth.lockout_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
+
+# Second factor (lms.two_factor). OTP_REQUIRED: instructors, programme staff
+# and superusers must use one for the admins and API tokens (production.py turns
+# it on unless the environment says 0). Anyone who has confirmed a device is
+# asked for a code at sign-in whatever this says.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", False)
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = "Partner Academy"
+# Superusers remove a lost phone's device in the Django admin; they never
+# need to see its secret key or QR code there.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Client IP (lms.client_ip): REMOTE_ADDR, or with N trusted proxies in front
 # (a load balancer: 1) the N-th entry from the right of X-Forwarded-For.

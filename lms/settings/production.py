@@ -33,3 +33,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 # /healthz is probed over plain HTTP by load balancers on the private network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Privileged people need a second factor for the admins and API tokens
+# unless OTP_REQUIRED=0 says otherwise.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)

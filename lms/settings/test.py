@@ -23,3 +23,5 @@ PRIVATE_ROOT = BASE_DIR / "var" / "test-private"  # noqa: F405
 # One process and one in-memory cache: the lesson page cache is safe here,
 # and on, so every lesson-page test also exercises its invalidation.
 LEARNER_PAGE_CACHE = True
+# Sign-in as today unless a test turns the second factor on (override_settings).
+OTP_REQUIRED = False
