@@ -9,9 +9,9 @@ from django.http import JsonResponse
 from django.urls import path
 from django.utils import timezone
 
+from cms.urls import urlpatterns as project_urlpatterns
 from exams.models import AttemptItem
 from lms.db import prepared_cursor
-from lms.urls import urlpatterns as project_urlpatterns
 
 _TABLE = AttemptItem._meta.db_table
 

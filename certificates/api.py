@@ -1,4 +1,4 @@
-"""Certificates JSON API (a ninja Router mounted by lms.api at /api/v1/).
+"""Certificates JSON API (a ninja Router mounted by cms.api at /api/v1/).
 
 Public contract (clients depend on it: keep paths and fields):
 

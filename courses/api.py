@@ -1,4 +1,4 @@
-"""Courses JSON API (a ninja Router mounted by lms.api at /api/v1/).
+"""Courses JSON API (a ninja Router mounted by cms.api at /api/v1/).
 
 Endpoints need an authenticated caller (bearer token or session + CSRF, from
 the API root). Only live courses and lessons the caller may see exist here;

@@ -23,13 +23,15 @@ Services raise `lms.errors.DomainError` subclasses; their `status`, `code`,
 `message` and `extra` become the answer.
 
 Endpoints accept a personal token (`Authorization: Bearer …`) or the browser
-session with CSRF (see lms.api_auth). Other apps' routers are added at the
-end of this module (it is the composition root: only it imports them).
+session with CSRF (see lms.api_auth). The apps' routers are mounted on `api`
+by the composition root above them (cms.api); higher apps add their fields
+to `/me` with `register_me_extension`.
 """
 
 import functools
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from io import BytesIO
 from typing import Annotated, Literal
@@ -49,7 +51,6 @@ from lms import permissions, services, tokens, two_factor
 from lms.api_auth import BearerTokenAuth, CsrfSessionAuth, password_authenticate
 from lms.errors import DomainError
 from lms.models import ApiToken
-from partners.selectors import membership_current_for
 
 logger = logging.getLogger(__name__)
 
@@ -474,8 +475,28 @@ def roles_for(user) -> list[str]:
     return roles
 
 
+_me_extensions: list[Callable[[object], dict]] = []
+
+
+def register_me_extension(extension: Callable[[object], dict]) -> Callable[[object], dict]:
+    """Let a higher app fill its part of `/me` (e.g. partners: `partner`, `partner_role`).
+
+    `extension(user)` returns the fields it owns; they must be declared on
+    `MeOut`. Apps register in their `ready()`.
+    """
+    if extension not in _me_extensions:
+        _me_extensions.append(extension)
+    return extension
+
+
+def me_extension(user) -> dict:
+    fields: dict = {}
+    for extension in _me_extensions:
+        fields.update(extension(user))
+    return fields
+
+
 def me_payload(user) -> dict:
-    membership = membership_current_for(user)
     return {
         "id": user.pk,
         "email": user.email,
@@ -483,12 +504,9 @@ def me_payload(user) -> dict:
         "first_name": user.first_name,
         "last_name": user.last_name,
         "roles": roles_for(user),
-        "partner": (
-            {"slug": membership.partner.slug, "name": membership.partner.name}
-            if membership
-            else None
-        ),
-        "partner_role": membership.role if membership else None,
+        "partner": None,
+        "partner_role": None,
+        **me_extension(user),
     }
 
 
@@ -509,34 +527,3 @@ def me_update(request, payload: MePatchIn):
         last_name=changes.get("last_name", user.last_name),
     )
     return Status(200, me_payload(user))
-
-
-# --- other apps' routers (this module is the composition root) ----------------
-
-from courses.api import router as courses_router  # noqa: E402
-
-api.add_router("/", courses_router)
-
-from exams.api import router as exams_router  # noqa: E402
-
-api.add_router("/", exams_router)
-
-from exams.projects.api import router as projects_router  # noqa: E402
-
-api.add_router("/", projects_router)
-
-from certificates.api import router as certificates_router  # noqa: E402
-
-api.add_router("/", certificates_router)
-
-from partners.api_members import router as partner_members_router  # noqa: E402
-
-api.add_router("/", partner_members_router)
-
-from partners.api import router as partner_status_router  # noqa: E402
-
-api.add_router("/", partner_status_router)
-
-from partners.api_downloads import router as partner_downloads_router  # noqa: E402
-
-api.add_router("/", partner_downloads_router)

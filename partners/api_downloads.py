@@ -1,4 +1,4 @@
-"""Certificates zip JSON API (a ninja Router mounted by lms.api at /api/v1/).
+"""Certificates zip JSON API (a ninja Router mounted by cms.api at /api/v1/).
 
 - GET /partners/{slug}/certificates.zip   partner admins of that partner and
   programme staff; everyone else and unknown slugs 404 `not_found`.

@@ -1,4 +1,4 @@
-"""Partner members JSON API (a ninja Router mounted by lms.api at /api/v1/).
+"""Partner members JSON API (a ninja Router mounted by cms.api at /api/v1/).
 
 Public contract (clients depend on it: keep paths and fields). Partner admins of that
 partner and programme staff only; everyone else (and unknown slugs) 404

@@ -8,10 +8,13 @@ class PartnersConfig(AppConfig):
     def ready(self):
         # Registers this app's object rules with lms.permissions.
         from certificates.signals import expiry_reminder_sent
+        from lms.api import register_me_extension
 
-        from . import policies  # noqa: F401
+        from . import policies, selectors  # noqa: F401
         from .receivers import send_admin_copy_of_expiry_reminder
 
+        # GET /api/v1/me shows the person's partner and role.
+        register_me_extension(selectors.me_partner_fields)
         expiry_reminder_sent.connect(
             send_admin_copy_of_expiry_reminder, dispatch_uid="partners-admin-expiry-copy"
         )

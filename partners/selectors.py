@@ -21,6 +21,17 @@ def membership_current_for(user) -> Membership | None:
     )
 
 
+def me_partner_fields(user) -> dict:
+    """The partner part of `GET /api/v1/me`: `partner` {slug, name} and `partner_role`."""
+    membership = membership_current_for(user)
+    if membership is None:
+        return {"partner": None, "partner_role": None}
+    return {
+        "partner": {"slug": membership.partner.slug, "name": membership.partner.name},
+        "partner_role": membership.role,
+    }
+
+
 def partner_members_current(partner: Partner) -> QuerySet[Membership]:
     """Current memberships of `partner` with the person, admins first, then by name."""
     return (

@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "lms.urls"
+ROOT_URLCONF = "cms.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
 
 TEMPLATES = [

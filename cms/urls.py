@@ -1,3 +1,8 @@
+"""The root URLconf (ROOT_URLCONF): every app's pages, the API and Wagtail's catch-all.
+
+The composition root of the site: only the top layer may mount every app.
+"""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -6,7 +11,7 @@ from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from lms.api import api
+from cms.api import api
 from lms.health import healthz
 
 urlpatterns = [

@@ -1,0 +1,28 @@
+"""The JSON API at /api/v1/, composed: every app's router on lms.api's `api`.
+
+This is the composition root of the API (the top layer may import every
+app); lms.api holds the ground floor (errors, authentication, `/me`, tokens)
+and knows no app above it. cms.urls mounts `api.urls`.
+"""
+
+from certificates.api import router as certificates_router
+from courses.api import router as courses_router
+from exams.api import router as exams_router
+from exams.projects.api import router as projects_router
+from lms.api import api
+from partners.api import router as partner_status_router
+from partners.api_downloads import router as partner_downloads_router
+from partners.api_members import router as partner_members_router
+
+for router in (
+    courses_router,
+    exams_router,
+    projects_router,
+    certificates_router,
+    partner_members_router,
+    partner_status_router,
+    partner_downloads_router,
+):
+    api.add_router("/", router)
+
+__all__ = ["api"]
