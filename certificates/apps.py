@@ -6,6 +6,7 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self):
+        from courses.selectors import register_path_steps
         from courses.signals import course_completed
         from exams.selectors import register_certified_check
         from exams.signals import attempt_passed, submission_passed
@@ -16,6 +17,8 @@ class CertificatesConfig(AppConfig):
         # A current holder is refused a new certification exam attempt
         # (`already_certified`), except inside the renewal window.
         register_certified_check(selectors.holds_current_certification_for_exam)
+        # Learning paths end with the exam, the project and the certificate.
+        register_path_steps(selectors.path_steps_for)
         attempt_passed.connect(receivers.on_attempt_passed, dispatch_uid="certificates.attempt")
         submission_passed.connect(
             receivers.on_submission_passed, dispatch_uid="certificates.submission"

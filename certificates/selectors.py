@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Enrolment
-from exams.models import Attempt, AttemptStatus
+from courses.selectors import PathStep
+from exams.models import Attempt, AttemptStatus, Submission, SubmissionStatus
 from exams.projects import selectors as project_selectors
 from lms import permissions
 from lms.errors import DomainError, NotFound
@@ -295,3 +296,62 @@ def check_pdf_offered(credential: Credential) -> None:
     """A revoked credential's certificate is no longer offered as valid."""
     if credential.revoked_at is not None:
         raise CredentialRevoked("This credential was revoked; its certificate is no longer valid.")
+
+
+# --- learning paths -------------------------------------------------------------
+
+
+def path_steps_for(*, user, certification: str) -> list[PathStep]:
+    """The exam, project and credential steps of a learning path, with the
+    person's state (registered with courses' learning paths in ready()).
+
+    A step staff have not set up yet (no such certification, or no brief
+    chosen) is "not_offered". Four queries, whatever the history.
+    """
+    cert = (
+        Certification.objects.select_related("exam", "project_brief")
+        .filter(slug=certification)
+        .first()
+    )
+    if cert is None:
+        return [
+            PathStep("exam", "Certification exam", "", "not_offered"),
+            PathStep("project", "Certification project", "", "not_offered"),
+        ]
+    signed_in = getattr(user, "is_authenticated", False)
+    exam_state = "not_started"
+    if signed_in:
+        counts = Attempt.objects.filter(person=user, exam_id=cert.exam_id).aggregate(
+            taken=Count("pk"),
+            passed=Count("pk", filter=Q(passed=True) & ~Q(status=AttemptStatus.IN_PROGRESS)),
+        )
+        if counts["passed"]:
+            exam_state = "completed"
+        elif counts["taken"]:
+            exam_state = "in_progress"
+    steps = [PathStep("exam", cert.exam.title, reverse("exams:exam_list"), exam_state)]
+    brief = cert.project_brief
+    if brief is None:
+        steps.append(PathStep("project", f"{cert.name} project", "", "not_offered"))
+    else:
+        project_state = "not_started"
+        if signed_in:
+            states = set(
+                Submission.objects.filter(person=user, brief=brief).values_list("status", flat=True)
+            )
+            if SubmissionStatus.PASSED in states:
+                project_state = "completed"
+            elif states:
+                project_state = "in_progress"
+        url = reverse("exams:project_detail", args=[brief.slug]) if brief.is_published else ""
+        steps.append(PathStep("project", brief.title, url, project_state))
+    held = credential_active_for(person=user, certification=cert) if signed_in else None
+    steps.append(
+        PathStep(
+            "credential",
+            f"{cert.name} certificate",
+            reverse("certificates:mine") if held else "",
+            "completed" if held else "not_started",
+        )
+    )
+    return steps

@@ -228,10 +228,10 @@ def my_progress(request):
 
 
 class PathStepOut(Schema):
-    kind: Literal["course", "exam", "project"]
+    kind: Literal["course", "exam", "project", "credential"]
     title: str
     url: str
-    state: Literal["not_started", "in_progress", "completed", "coming"]
+    state: Literal["not_started", "in_progress", "completed", "not_offered"]
     percent: int
 
 
@@ -248,7 +248,8 @@ class LearningPathOut(Schema):
     summary="The learning path to a certification",
 )
 def learning_path_get(request, certification: Literal["developer", "architect"]):
-    """Courses in order, then the exam and the project ("coming" until they exist)."""
+    """Courses in order, then the exam, the project and the certificate, each with your
+    state (`not_offered` while programme staff have not set a step up)."""
     return selectors.learning_path_for(user=request.auth, certification=certification)
 
 

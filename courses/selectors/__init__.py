@@ -52,6 +52,7 @@ from .learning import (
     live_lessons_of,
     people_who_completed,
     prefetch_lesson_media,
+    register_path_steps,
     visible_q,
 )
 
@@ -88,6 +89,7 @@ __all__ = [
     "lesson_get_for_learner",
     "live_lessons_of",
     "people_who_completed",
+    "register_path_steps",
     "prefetch_lesson_media",
     "visible_q",
 ]

@@ -6,6 +6,7 @@ Part of courses.selectors; its contract is in that package's docstring.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -544,11 +545,29 @@ def completions_for(*, user) -> list[Enrolment]:
 
 @dataclass(frozen=True)
 class PathStep:
-    kind: str  # "course", "exam" or "project"
+    kind: str  # "course", "exam", "project" or "credential"
     title: str
     url: str
-    state: str  # "not_started", "in_progress", "completed" or "coming"
+    # "not_started", "in_progress", "completed", or "not_offered" (programme
+    # staff have not set this step up yet: no exam or brief chosen).
+    state: str
     percent: int = 0
+
+
+PathStepsProvider = Callable[..., list[PathStep]]
+_path_step_providers: list[PathStepsProvider] = []
+
+
+def register_path_steps(provider: PathStepsProvider) -> PathStepsProvider:
+    """Let a higher app add the steps after the courses (exam, project, credential).
+
+    `provider(user=, certification=)` returns its steps for that path, in
+    order, with the person's state; a fixed number of queries. Apps register
+    in their `ready()`; steps follow the order of registration.
+    """
+    if provider not in _path_step_providers:
+        _path_step_providers.append(provider)
+    return provider
 
 
 @dataclass(frozen=True)
@@ -569,9 +588,10 @@ def learning_path_for(*, user, certification: str) -> LearningPath:
     """The ordered path to a certification: its live technical courses (in
     catalogue order) with the user's state, then the exam, then the project.
 
-    Exam and project steps are "coming" here: the exams app fills them in (it
-    sits above courses, so a higher layer composes its state onto this path).
-    Sales courses never belong to a path. NotFound for an unknown certification.
+    The steps after the courses (exam, project, credential) come from the
+    higher apps that own them, through `register_path_steps` (they sit above
+    courses). Sales courses never belong to a path. NotFound for an unknown
+    certification.
     """
     if certification not in PATH_CERTIFICATIONS:
         raise NotFound("No such learning path.", code="path_not_found")
@@ -609,6 +629,6 @@ def learning_path_for(*, user, certification: str) -> LearningPath:
         else:
             state = "in_progress"
         steps.append(PathStep("course", course.title, course.url, state, progress.percent))
-    steps.append(PathStep("exam", f"{label} exam", "", "coming"))
-    steps.append(PathStep("project", f"{label} project", "", "coming"))
+    for provider in _path_step_providers:
+        steps.extend(provider(user=user, certification=certification))
     return LearningPath(certification=certification, title=f"{label} path", steps=steps)

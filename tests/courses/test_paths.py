@@ -1,4 +1,8 @@
-"""Learning paths: courses -> exam -> project per certification."""
+"""Learning paths: courses -> exam -> project -> certificate per certification.
+
+The steps after the courses come from the certificates app (tests/certificates/
+test_paths.py); with no certification set up they are "not offered yet".
+"""
 
 import pytest
 from django.core.cache import cache
@@ -30,8 +34,8 @@ def test_path_lists_its_technical_courses_then_exam_and_project(learner):
     assert [(s.kind, s.title, s.state) for s in path.steps] == [
         ("course", "Payments fundamentals", "completed"),
         ("course", "Payment flows", "in_progress"),
-        ("exam", "Developer exam", "coming"),
-        ("project", "Developer project", "coming"),
+        ("exam", "Certification exam", "not_offered"),
+        ("project", "Certification project", "not_offered"),
     ]
     assert path.steps[1].percent == 50
     assert path.completed_steps == 1
@@ -43,11 +47,12 @@ def test_unknown_path_is_not_found(learner):
         selectors.learning_path_for(user=learner, certification="none")
 
 
-def test_path_page_shows_coming_steps(learner_client):
+def test_path_page_says_which_steps_are_not_offered_yet(learner_client):
     course_with_lessons(1, title="Integration architecture", certification="architect")
     html = learner_client.get("/paths/architect/").content.decode()
     assert "Integration architecture" in html and "Not started" in html
-    assert html.count("Coming") == 2
+    assert html.count("Not offered yet") == 2
+    assert "Coming" not in html
     assert learner_client.get("/paths/ceo/").status_code == 404
     assert learner_client.get("/paths/none/").status_code == 404
 
@@ -56,7 +61,11 @@ def test_path_api_and_its_bad_input(client, learner):
     course_with_lessons(1, title="Payments fundamentals")
     bearer = {"Authorization": f"Bearer {token_create(user=learner, name='ci')[1]}"}
     body = client.get("/api/v1/paths/developer", headers=bearer).json()
-    assert [step["state"] for step in body["steps"]] == ["not_started", "coming", "coming"]
+    assert [step["state"] for step in body["steps"]] == [
+        "not_started",
+        "not_offered",
+        "not_offered",
+    ]
     assert_error(client.get("/api/v1/paths/ceo", headers=bearer), 422, "validation_error")
 
 
@@ -69,4 +78,4 @@ def test_path_query_count_does_not_grow(learner_client, learner, lessons):
     cache.clear()  # cold site-root cache (page URLs): the worst case
     with CaptureQueriesContext(connection) as queries:
         assert learner_client.get("/paths/developer/").status_code == 200
-    assert len(queries) == 8  # same for both sizes
+    assert len(queries) == 9  # same for both sizes (+1: the certification's steps)
