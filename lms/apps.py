@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class LmsConfig(AppConfig):
     name = "lms"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from . import receivers
+
+        user_login_failed.connect(receivers.count_failed_login, dispatch_uid="lms.login_failed")
+        user_logged_in.connect(receivers.clear_pair_on_login, dispatch_uid="lms.logged_in")
