@@ -5,11 +5,19 @@
   authenticate() or a second-factor check. A failure that reaches a limit
   marks the request, so it is answered 429 at once.
 - `user_logged_in` clears that (IP, account) pair's failures.
+- A saved change of a person's password hash, or their deactivation,
+  calls `lms.services.user_credentials_changed` (tokens revoked, other
+  sessions ended) from whatever path saved it: our views, Wagtail's and
+  Django's admins, `set_password()` + `save()` in a shell.
 """
 
 from django.contrib.auth import get_user_model
 
+from . import services
 from .throttle import login_failure_record, login_succeeded, mark_throttled, throttled
+
+_WATCHED = {"password", "is_active"}
+_CHANGED = "_academy_credentials_changed"
 
 
 def count_failed_login(sender, credentials, request=None, **kwargs):
@@ -25,3 +33,22 @@ def count_failed_login(sender, credentials, request=None, **kwargs):
 
 def clear_pair_on_login(sender, request, user, **kwargs):
     login_succeeded(request, user.get_username())
+
+
+def note_credentials_change(sender, instance, raw=False, update_fields=None, **kwargs):
+    setattr(instance, _CHANGED, False)
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None and not _WATCHED & set(update_fields):
+        return  # e.g. last_login on every sign-in: nothing to compare, no query
+    before = sender._default_manager.filter(pk=instance.pk).values(*_WATCHED).first()
+    if before is None:
+        return
+    deactivated = before["is_active"] and not instance.is_active
+    setattr(instance, _CHANGED, deactivated or before["password"] != instance.password)
+
+
+def revoke_on_credentials_change(sender, instance, created=False, raw=False, **kwargs):
+    if getattr(instance, _CHANGED, False):
+        setattr(instance, _CHANGED, False)
+        services.user_credentials_changed(user=instance)

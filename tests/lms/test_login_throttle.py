@@ -6,8 +6,11 @@ few people mistyping their passwords behind one address never close sign-in
 for everybody else there.
 """
 
+import re
+
 import pytest
 from django.contrib.auth.signals import user_login_failed
+from django.core import mail
 from django.core.cache import cache
 from django.test import Client, RequestFactory
 
@@ -148,7 +151,31 @@ def test_ip_limit_follows_its_settings(settings):
 # --- per account across IPs ------------------------------------------------------------
 
 
-def test_twenty_failures_from_twenty_ips_pause_the_account_everywhere():
+def _reset_password_by_mail(client, email, new_password, *, reset_url, confirm_pattern):
+    mail.outbox.clear()
+    response = client.post(reset_url, {"email": email})
+    assert response.status_code == 302
+    link = re.search(confirm_pattern, mail.outbox[-1].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.context["validlink"] is True
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+    assert done.status_code == 302, done.content[:500]
+
+
+@pytest.mark.parametrize(
+    ("reset_url", "confirm_pattern"),
+    [
+        ("/accounts/password/reset/", r"https?://[^/\s]+(/accounts/password/reset/\S+/)"),
+        ("/admin/password_reset/", r"https?://[^/\s]+(/admin/password_reset/confirm/\S+/)"),
+    ],
+    ids=["site_reset", "wagtail_reset"],
+)
+def test_twenty_failures_from_twenty_ips_pause_the_account_until_a_reset(
+    reset_url, confirm_pattern
+):
     ada = UserFactory(email="ada@example.com", is_staff=True, is_superuser=True)
     for n in range(20):
         response = attempt("site", "Ada@example.com", "wrong-password", ip=f"10.0.0.{n + 1}")
@@ -157,6 +184,30 @@ def test_twenty_failures_from_twenty_ips_pause_the_account_everywhere():
 
     for path in PATHS:
         assert_paused(path, attempt(path, ada.email, ip="10.0.1.99"))
+
+    new_password = "river-stone-copper-19"
+    _reset_password_by_mail(
+        Client(),
+        "ADA@example.com",
+        new_password,
+        reset_url=reset_url,
+        confirm_pattern=confirm_pattern,
+    )
+
+    for path in PATHS:
+        assert signed_in(path, attempt(path, ada.email, new_password, ip="10.0.1.99"))
+
+
+def test_a_reset_also_clears_the_pair_counters_of_the_account():
+    ada = UserFactory(email="ada@example.com")
+    for _ in range(5):
+        attempt("site", ada.email, "wrong-password")
+    assert_paused("site", attempt("site", ada.email))
+
+    ada.set_password("river-stone-copper-19")
+    ada.save()
+
+    assert signed_in("site", attempt("site", ada.email, "river-stone-copper-19"))
 
 
 # --- the client IP behind a proxy --------------------------------------------------
