@@ -5,12 +5,15 @@ every path (site, Wagtail admin, Django admin, a shell)."""
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db.models.fields.files import FieldFile
 from django.test import Client
 
 from lms import services
 from lms.models import ApiToken
+from lms.permissions import INSTRUCTORS
 from lms.tokens import token_create
 from tests.lms.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -120,6 +123,42 @@ def test_wagtail_admin_reset_ends_sessions_and_tokens(ada, ada_elsewhere):
     )
     assert done.status_code == 302
 
+    assert_ended(ada, ada_elsewhere)
+
+
+def _wagtail_account_form(client) -> dict:
+    """Every panel of Wagtail's account page as posted unchanged (it saves them all)."""
+    page = client.get("/admin/account/")
+    data = {}
+    for panels in page.context["panels_by_tab"].values():
+        for panel in panels:
+            form = panel.get_form()
+            for name in form.fields:
+                value = form[name].value()
+                if value is True:
+                    data[form.add_prefix(name)] = "on"
+                elif value not in (None, False) and not isinstance(value, FieldFile):
+                    data[form.add_prefix(name)] = getattr(value, "value", value)
+    return data
+
+
+def test_wagtail_account_password_change_keeps_this_session_and_ends_the_others(ada, ada_elsewhere):
+    ada.groups.add(Group.objects.get(name=INSTRUCTORS))  # may use Wagtail's admin
+    here = signed_in_client(ada)
+    data = _wagtail_account_form(here)
+    data.update(
+        {
+            "password-old_password": DEFAULT_PASSWORD,
+            "password-new_password1": NEW_PASSWORD,
+            "password-new_password2": NEW_PASSWORD,
+        }
+    )
+    response = here.post("/admin/account/", data)
+    assert response.status_code == 302, response.content[:500]
+    ada.refresh_from_db()
+    assert ada.check_password(NEW_PASSWORD)
+
+    assert is_signed_in(here)
     assert_ended(ada, ada_elsewhere)
 
 
