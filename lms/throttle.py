@@ -28,7 +28,9 @@ Contract:
   pause of someone's account ends when its owner resets the password).
   Pair counters are keyed with the account's reset generation (the time of
   its last clear), so one write retires all of them whatever IPs they came
-  from; the old rows age out with the hourly sweep.
+  from; the old rows age out with the hourly sweep. (The sweep also takes
+  the marker after RATE_EVENT_KEEP, which at worst forgets one pair's
+  latest failures once.)
 - Counters live in the database (lms.ratelimit): a cache outage neither
   unlocks nor locks anyone, and every web process sees the same counts.
 - `mark_throttled(request, error)` / `throttled(request)`: the backend and
@@ -49,7 +51,6 @@ from .client_ip import client_ip
 from .ratelimit import (
     RateLimited,
     rate_limit_clear,
-    rate_limit_count,
     rate_limit_oldest,
     rate_limit_record,
     retry_after_seconds,
@@ -80,15 +81,18 @@ def _generation(account: str) -> str:
     return cleared_at.isoformat() if cleared_at else "-"
 
 
+def _pair_key(request, account: str) -> str:
+    return f"{account}\x1f{_generation(account)}\x1f{client_ip(request)}"
+
+
 def _limits(request, account: str) -> list[tuple[str, str, int, timedelta]]:
     """(scope, key, limit, window) of every counter this attempt feeds."""
     limits = [(SCOPE_ACCOUNT, account, settings.LOGIN_ACCOUNT_FAILURE_LIMIT, _cooloff())]
     if request is not None:
         # Without a request (authenticate() from a shell) there is no address to count.
-        ip = client_ip(request)
-        pair = f"{account}\x1f{_generation(account)}\x1f{ip}"
+        pair = _pair_key(request, account)
         limits.insert(0, (SCOPE_PAIR, pair, settings.LOGIN_FAILURE_LIMIT, _cooloff()))
-        limits.append((SCOPE_IP, ip, settings.LOGIN_IP_FAILURE_LIMIT, _ip_window()))
+        limits.append((SCOPE_IP, client_ip(request), settings.LOGIN_IP_FAILURE_LIMIT, _ip_window()))
     return limits
 
 
@@ -120,18 +124,11 @@ def login_failure_record(request, username) -> RateLimited | None:
     return _over(limits, now)
 
 
-def login_failure_count(request, username) -> int:
-    """Failures of this (IP, account) pair inside the cool-off (for tests and support)."""
-    scope, key, _limit, window = _limits(request, account_key(username))[0]
-    return rate_limit_count(scope=scope, key=key, window=window)
-
-
 def login_succeeded(request, username) -> None:
     account = account_key(username)
     if not account or request is None:
         return
-    pair = f"{account}\x1f{_generation(account)}\x1f{client_ip(request)}"
-    rate_limit_clear(scope=SCOPE_PAIR, key=pair)
+    rate_limit_clear(scope=SCOPE_PAIR, key=_pair_key(request, account))
 
 
 @transaction.atomic
