@@ -9,17 +9,20 @@ Contract:
   the request gets 403 `csrf_failed`. A request without a signed-in session
   is passed on (and ends in 401 `not_authenticated`), not refused for CSRF.
 - `password_authenticate(request, email=, password=)` checks an e-mail and
-  password through `django.contrib.auth.authenticate`, so django-axes counts
-  failures per account and per IP; it raises 429 `too_many_attempts` when the
-  caller is locked out and 401 `invalid_credentials` otherwise.
+  password through `django.contrib.auth.authenticate`, so the sign-in
+  throttle (lms.throttle) counts failures per (IP, account), per account and
+  per IP exactly as on the sign-in page; it raises `RateLimited` 429
+  `too_many_attempts` (the API adds Retry-After) while the attempt is
+  paused, 401 `invalid_credentials` for a wrong e-mail or password, and on
+  success clears that (IP, account) pair's failures.
 """
 
 from django.contrib.auth import authenticate
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
-from .auth import lockout_message
 from .errors import DomainError
+from .throttle import login_succeeded, throttled
 from .tokens import token_authenticate
 
 
@@ -55,15 +58,17 @@ class CsrfSessionAuth(SessionAuth):
 
 def password_authenticate(request, *, email: str, password: str):
     """The active user with this e-mail and password, or DomainError (401 / 429)."""
-    # One spelling per address, so "A@x.com" and "a@x.com" share axes' counter.
-    email = email.strip().lower()
+    # The backend normalises the address (lms.throttle.account_key) for the counters.
     user = authenticate(request, username=email, password=password)
-    if getattr(request, "axes_locked_out", False):
-        raise DomainError(lockout_message(), code="too_many_attempts", status=429)
+    paused = throttled(request)
+    if paused is not None:
+        raise paused
     if user is None:
         raise DomainError(
             "That e-mail and password do not match an account.",
             code="invalid_credentials",
             status=401,
         )
+    # No session is made here (user_logged_in is not sent): clear the pair directly.
+    login_succeeded(request, email)
     return user

@@ -44,7 +44,7 @@ class AccessibleFormMixin:
 
 
 class EmailAuthenticationForm(AccessibleFormMixin, AuthenticationForm):
-    """Django's AuthenticationForm (it passes `request` on, which django-axes needs)."""
+    """Django's AuthenticationForm (it passes `request` on, which the sign-in throttle needs)."""
 
     username = forms.EmailField(
         label="E-mail",

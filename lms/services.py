@@ -10,12 +10,27 @@ Contract:
   caller (the sign-up form runs Django's validators).
 - `user_profile_update(*, user, legal_name, first_name, last_name)` saves the
   names a person may edit about themselves.
+- `user_credentials_changed(*, user, keep_session_key=None)` ends what the
+  old credentials proved, after a password change or reset or a
+  deactivation (lms.receivers calls it on every save that changes the
+  password hash or clears `is_active`): it revokes the person's personal API
+  tokens, ends their sessions except `keep_session_key` (Django's and
+  Wagtail's password views then carry the current one over to a new session
+  with update_session_auth_hash, which keeps it signed in) and clears their
+  sign-in failure counters (lms.throttle), so a completed reset also ends a
+  targeted pause of the account. Returns (tokens revoked, sessions ended).
 """
 
-from django.contrib.auth import get_user_model
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .errors import Conflict
+from .throttle import login_counters_clear
+from .tokens import token_active_for
 
 DUPLICATE_EMAIL = "An account with this e-mail already exists."
 
@@ -53,3 +68,45 @@ def user_profile_update(*, user, legal_name: str, first_name: str, last_name: st
     user.last_name = last_name.strip()
     user.save(update_fields=["legal_name", "first_name", "last_name"])
     return user
+
+
+@transaction.atomic
+def user_credentials_changed(*, user, keep_session_key: str | None = None) -> tuple[int, int]:
+    now = timezone.now()
+    revoked = token_active_for(user=user, now=now).update(revoked_at=now)
+    ended = _end_sessions(user=user, keep_session_key=keep_session_key, now=now)
+    login_counters_clear(user.get_username())
+    return revoked, ended
+
+
+def _end_sessions(*, user, keep_session_key, now) -> int:
+    """Delete the person's sessions except `keep_session_key`; return how many.
+
+    Django already refuses a session whose stored hash no longer matches the
+    password, or whose person is inactive (django.contrib.auth.get_user);
+    deleting them through the session store also drops cached_db's cached
+    copy, and a reactivated account does not bring them back. The session
+    table has no user column, so the live rows are read and decoded: a cost
+    paid on a password change or a deactivation, which are rare. Engines
+    without a table (cache, signed cookies) rely on Django's check alone.
+    """
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store_class, "get_model_class"):
+        return 0
+    user_id = str(user.pk)
+    rows = (
+        store_class.get_model_class()
+        .objects.filter(expire_date__gt=now)
+        .values_list("session_key", "session_data")
+    )
+    decoder = store_class()
+    doomed = []
+    for key, data in rows.iterator(chunk_size=2000):
+        if key == keep_session_key:
+            continue
+        session = decoder.decode(data)
+        if str(session.get(SESSION_KEY)) == user_id:
+            doomed.append(key)
+    for key in doomed:
+        store_class(session_key=key).delete()
+    return len(doomed)

@@ -20,8 +20,8 @@ from .forms import (
 )
 from .views_two_factor import start_code_step
 
-# The backend Django records on the session after sign-up (axes' backend only guards).
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The backend Django records on the session after sign-up (it loads the user back).
+MODEL_BACKEND = "lms.backends.ThrottledEmailBackend"
 
 
 class SignInView(auth_views.LoginView):

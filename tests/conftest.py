@@ -1,7 +1,4 @@
 import pytest
-from wagtail.test.utils import page_tests
-
-from tests.lms.factories import MODEL_BACKEND
 
 
 @pytest.fixture(autouse=True)
@@ -22,10 +19,3 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture(scope="session")
 def delete_output_dir():
     """pytest-playwright empties test-results/ at session start; keep e2e screenshots."""
-
-
-@pytest.fixture(autouse=True)
-def _model_backend_for_wagtail_helpers(monkeypatch):
-    """Wagtail's page-test helpers sign in with AUTHENTICATION_BACKENDS[0], which is
-    axes' guard-only backend (it cannot load a user); use the model backend."""
-    monkeypatch.setattr(page_tests, "AUTH_BACKEND", MODEL_BACKEND)

@@ -5,7 +5,6 @@ SQLite is the embedded default; DATABASE_URL switches to PostgreSQL.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,7 +51,6 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     # third party
-    "axes",
     "csp",
     "django_q",
     # second factor: TOTP apps and single-use recovery codes (lms.two_factor)
@@ -90,8 +88,8 @@ MIDDLEWARE = [
     # Repeat views of a lesson by the same session (courses.page_cache); inside
     # every middleware that adds headers, so cached answers carry them too.
     "courses.page_cache.LearnerPageCacheMiddleware",
-    # AxesMiddleware must be last: it turns lockouts into responses.
-    "axes.middleware.AxesMiddleware",
+    # Last, so it sees the view's answer: a paused sign-in becomes 429 (lms.throttle).
+    "lms.throttle.LoginThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -157,8 +155,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- users and authentication ---------------------------------------------
 AUTH_USER_MODEL = "lms.User"
 AUTHENTICATION_BACKENDS = [
-    # Axes first so a locked-out account is refused before the password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    # E-mail + password, throttled; it decides every password check alone.
+    "lms.backends.ThrottledEmailBackend",
+    # Only loads users of sessions signed in through it (sign-up, older sessions).
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -174,15 +173,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Throttling of failed sign-ins (django-axes): per account and per IP.
-AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "lms.auth.lockout_response"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
-AXES_VERBOSE = False
+# Throttling of failed sign-ins (lms.throttle), counted in the database. A
+# pair (client IP, account) pauses after LOGIN_FAILURE_LIMIT failures within
+# the cool-off; an account after LOGIN_ACCOUNT_FAILURE_LIMIT from any IPs;
+# an IP after LOGIN_IP_FAILURE_LIMIT for any accounts within its own window.
+# A limit <= 0 is off.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_COOLOFF_MINUTES = int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15"))
+LOGIN_ACCOUNT_FAILURE_LIMIT = int(os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "20"))
+LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("LOGIN_IP_FAILURE_LIMIT", "100"))
+LOGIN_IP_WINDOW_MINUTES = int(os.environ.get("LOGIN_IP_WINDOW_MINUTES", "5"))
 
 # Second factor (lms.two_factor). OTP_REQUIRED: instructors, programme staff
 # and superusers must use one for the admins and API tokens (production.py turns
@@ -327,5 +327,4 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -56,12 +56,6 @@ def delete_output_dir():
             old.unlink()
 
 
-@pytest.fixture(autouse=True)
-def _fast_axes(settings):
-    # The live server answers every request from 127.0.0.1: keep throttling out of the way.
-    settings.AXES_ENABLED = False
-
-
 @pytest.fixture
 def home_page(transactional_db):
     """The home page from the data migration.

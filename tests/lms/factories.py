@@ -2,8 +2,8 @@ import factory
 from django.contrib.auth import get_user_model
 
 DEFAULT_PASSWORD = "correct-horse-battery"
-# force_login with this: the first backend (axes) only guards and cannot load a user.
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The backend that signs people in (lms.backends); force_login may name it.
+MODEL_BACKEND = "lms.backends.ThrottledEmailBackend"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
