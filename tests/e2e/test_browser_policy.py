@@ -109,8 +109,13 @@ class Visitor:
             )
         self.context.add_init_script(VIOLATION_LISTENER)
         self.page = self.context.new_page()
-        self.foreign, self.console = [], []
+        self.foreign, self.console, self.in_flight = [], [], set()
         own = urlsplit(self.origin).netloc
+        # Requests a page's scripts make after "load" (the API docs fetch the
+        # schema, the admin its sidebar data) must be seen too.
+        self.page.on("request", lambda r: self.in_flight.add(r))
+        self.page.on("requestfinished", lambda r: self.in_flight.discard(r))
+        self.page.on("requestfailed", lambda r: self.in_flight.discard(r))
         self.page.on(
             "request",
             lambda r: (
@@ -128,7 +133,7 @@ class Visitor:
         self.foreign.clear()
         self.console.clear()
         response = self.page.goto(self.origin + path, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        self._settle()
         problems = []
         if response is None or response.status >= 400:
             problems.append(f"answered {response.status if response else 'nothing'}")
@@ -144,6 +149,15 @@ class Visitor:
             if bad:
                 problems.append("axe:\n" + _format_violations(bad))
         return problems
+
+    def _settle(self, quiet_checks=2, limit=50):
+        # Cheaper than waiting for "networkidle" (500 ms of silence) on every page.
+        quiet = 0
+        for _ in range(limit):
+            self.page.wait_for_timeout(60)
+            quiet = quiet + 1 if not self.in_flight else 0
+            if quiet >= quiet_checks:
+                return
 
     def close(self):
         self.context.close()
