@@ -42,7 +42,7 @@ from django.core.signals import got_request_exception
 from django.http import Http404, HttpResponseNotAllowed, UnreadablePostError
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, re_path
-from ninja import Field, NinjaAPI, Path, Schema, Status
+from ninja import Field, NinjaAPI, Path, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from pydantic import AfterValidator, ConfigDict, field_validator
@@ -194,6 +194,9 @@ api = AcademyAPI(
     urls_namespace="api",
     auth=[BearerTokenAuth(), CsrfSessionAuth()],
     parser=StrictJSONParser(),
+    # Swagger UI (served from ninja's static files) would otherwise show a badge
+    # loaded from validator.swagger.io, handing that site our schema's URL.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 
