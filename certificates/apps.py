@@ -8,6 +8,7 @@ class CertificatesConfig(AppConfig):
     def ready(self):
         from courses.signals import course_completed
         from exams.signals import attempt_passed, submission_passed
+        from lms.signals import email_confirmed
 
         # policies registers permission rules, keys its system check
         from . import keys, policies, receivers  # noqa: F401
@@ -17,3 +18,4 @@ class CertificatesConfig(AppConfig):
             receivers.on_submission_passed, dispatch_uid="certificates.submission"
         )
         course_completed.connect(receivers.on_course_completed, dispatch_uid="certificates.course")
+        email_confirmed.connect(receivers.on_email_confirmed, dispatch_uid="certificates.confirmed")

@@ -8,7 +8,7 @@ Every answer that is not a success is `{"detail": str, "code": str}` (plus
 | 400 | `malformed_json`, `bad_request` |
 | 401 | `not_authenticated`, `invalid_credentials`, `invalid_token`, `token_expired`, |
 |     | `token_revoked` |
-| 403 | `csrf_failed`, `permission_denied` |
+| 403 | `csrf_failed`, `permission_denied`, `email_unconfirmed` |
 | 404 | `not_found` (also unknown paths under /api/v1/) |
 | 405 | `method_not_allowed` |
 | 409 | `conflict` and the codes of `lms.errors.Conflict` raised by services |
@@ -350,13 +350,14 @@ class TokenOut(Schema):
 @api.post(
     "/auth/token",
     auth=None,
-    response={201: TokenCreatedOut, 401: ErrorOut, 409: ErrorOut, 429: ErrorOut},
+    response={201: TokenCreatedOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 429: ErrorOut},
     tags=["auth"],
     summary="Exchange e-mail and password for a personal API token",
 )
 def auth_token_create(request, payload: TokenCreateIn):
     """Returns the token once; store it. Failed attempts are throttled per
-    account and per IP (429 `too_many_attempts`)."""
+    account and per IP (429 `too_many_attempts`); an account whose e-mail
+    is not confirmed yet gets 403 `email_unconfirmed`."""
     user = password_authenticate(request, email=payload.email, password=payload.password)
     token, plain = tokens.token_create(user=user, name=payload.name)
     return Status(

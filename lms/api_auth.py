@@ -11,7 +11,9 @@ Contract:
 - `password_authenticate(request, email=, password=)` checks an e-mail and
   password through `django.contrib.auth.authenticate`, so django-axes counts
   failures per account and per IP; it raises 429 `too_many_attempts` when the
-  caller is locked out and 401 `invalid_credentials` otherwise.
+  caller is locked out and 401 `invalid_credentials` otherwise. A matching
+  password of an account whose e-mail is not confirmed yet is refused with
+  403 `email_unconfirmed` (said only to someone who knows the password).
 """
 
 from django.contrib.auth import authenticate
@@ -65,5 +67,11 @@ def password_authenticate(request, *, email: str, password: str):
             "That e-mail and password do not match an account.",
             code="invalid_credentials",
             status=401,
+        )
+    if not user.email_confirmed_at:
+        raise DomainError(
+            "Confirm your e-mail address first: open the link we sent to it.",
+            code="email_unconfirmed",
+            status=403,
         )
     return user
