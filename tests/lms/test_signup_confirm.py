@@ -286,3 +286,15 @@ def test_resend_is_rate_limited_per_ip_and_quietly_per_address(
     refused = client.post(reverse("email_confirm_resend"), {"email": "waiting@example.com"})
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 0
+
+
+def test_the_data_migration_marks_existing_accounts_confirmed():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("lms.migrations.0007_confirm_existing_users")
+    old = UserFactory(email="old@example.com", email_confirmed_at=None)
+    migration.confirm_existing(apps, None)
+    old.refresh_from_db()
+    assert old.email_confirmed_at == old.date_joined
