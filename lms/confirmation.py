@@ -5,9 +5,12 @@ Contract:
   answers the same way whether or not the address has an account (the caller
   shows "check your e-mail" either way), so sign-up cannot be used to learn
   who has an account. A new address gets an unconfirmed account and a
-  confirmation link; an address with an account gets an e-mail telling its
-  owner someone tried to sign up with it, with a link to reset the password.
-  Returns the new user, or None when the address was taken.
+  confirmation link; an address with a confirmed account gets an e-mail
+  telling its owner someone tried to sign up with it, with a link to reset the
+  password; an address whose account is still unconfirmed gets a new
+  confirmation link (as `confirmation_resend`, within its per-address limit).
+  Nothing about the existing account changes. Returns the new user, or None
+  when the address was taken.
 - A confirmation token is signed (django.core.signing, its own salt) over the
   account id and a digest of the e-mail and its confirmation state, and is
   valid for `settings.EMAIL_CONFIRMATION_HOURS` (24). It is single use:
@@ -187,7 +190,12 @@ def user_signup(
             return user
     # Hash anyway so both answers take about as long.
     make_password(password)
-    if existing is not None:
+    if existing is None:
+        return None
+    if existing.email_confirmed_at is None:
+        # Most likely the same person, who lost the first link.
+        confirmation_resend(email=existing.email)
+    else:
         send_signup_attempt_notice(existing)
     return None
 

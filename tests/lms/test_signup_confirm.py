@@ -298,3 +298,17 @@ def test_the_data_migration_marks_existing_accounts_confirmed():
     migration.confirm_existing(apps, None)
     old.refresh_from_db()
     assert old.email_confirmed_at == old.date_joined
+
+
+def test_signing_up_again_while_unconfirmed_mails_a_new_link(
+    client, django_capture_on_commit_callbacks
+):
+    signup(client, django_capture_on_commit_callbacks)
+    again = signup(client, django_capture_on_commit_callbacks, password1="x" * 12)
+    assert again.status_code == 400  # mismatched passwords are still a form error
+    again = signup(client, django_capture_on_commit_callbacks, first_name="Changed")
+    assert again.url == reverse("signup_done")
+    assert User.objects.get().first_name == "Grace"  # nothing about the account changed
+    links = [confirmation_link(m) for m in mail.outbox]
+    assert len(links) == 2
+    assert client.post(links[-1]).status_code == 302
