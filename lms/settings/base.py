@@ -192,7 +192,7 @@ CONFIRMATION_RESEND_EMAIL_LIMIT = int(os.environ.get("CONFIRMATION_RESEND_EMAIL_
 # builds per partner per hour, and the largest roll-up PDF rendered (rows).
 INVITATION_DAILY_LIMIT = int(os.environ.get("INVITATION_DAILY_LIMIT", "50"))
 PARTNER_BUILD_RATE_LIMIT = int(os.environ.get("PARTNER_BUILD_RATE_LIMIT", "20"))
-REPORT_PDF_MAX_ROWS = int(os.environ.get("REPORT_PDF_MAX_ROWS", "2000"))
+REPORT_PDF_MAX_ROWS = int(os.environ.get("REPORT_PDF_MAX_ROWS", "500"))
 
 # Personal API tokens.
 API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
