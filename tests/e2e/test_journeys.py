@@ -109,6 +109,30 @@ def test_wrong_password_shows_an_accessible_error(page, live_server, home_page, 
     shoot(page, "signin-error")
 
 
+def test_bad_confirmation_link_resend_and_rate_limit_pages_are_accessible(
+    page, live_server, home_page, settings, shoot, check_a11y
+):
+    page.goto(live_server.url + "/accounts/confirm/not-a-real-token/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work")
+    check_a11y(page)
+    shoot(page, "confirm-bad-link")
+    page.get_by_label("E-mail").fill("nobody@example.com")
+    page.get_by_role("button", name="Send me a new link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    check_a11y(page)
+    shoot(page, "confirm-resent")
+
+    # The live server runs in this process, so the setting applies to it.
+    settings.CONFIRMATION_RESEND_RATE_LIMIT = 1
+    page.goto(live_server.url + "/accounts/confirm/resend/")
+    check_a11y(page)
+    page.get_by_label("E-mail").fill("nobody@example.com")
+    page.get_by_role("button", name="Send me a new link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many requests")
+    check_a11y(page)
+    shoot(page, "rate-limited")
+
+
 def test_pages_on_a_phone(browser, live_server, home_page, shoot, check_a11y):
     context = browser.new_context(viewport=MOBILE, is_mobile=True, has_touch=True)
     page = context.new_page()
