@@ -191,6 +191,8 @@ def _people_who_passed(certification, count: int, *, prefix: str) -> list:
                 email=f"{prefix}{n}@example.com",
                 legal_name=f"Bench Person {prefix.title()} {n:04d}",
                 password="!",
+                # Certificates are issued only to confirmed addresses.
+                email_confirmed_at=now,
             )
             for n in range(count)
         ]

@@ -10,6 +10,7 @@ class CertificatesConfig(AppConfig):
         from courses.signals import course_completed
         from exams.selectors import register_certified_check
         from exams.signals import attempt_passed, submission_passed
+        from lms.signals import email_confirmed
 
         # policies registers permission rules, keys its system check
         from . import keys, policies, receivers, selectors  # noqa: F401
@@ -24,3 +25,4 @@ class CertificatesConfig(AppConfig):
             receivers.on_submission_passed, dispatch_uid="certificates.submission"
         )
         course_completed.connect(receivers.on_course_completed, dispatch_uid="certificates.course")
+        email_confirmed.connect(receivers.on_email_confirmed, dispatch_uid="certificates.confirmed")

@@ -17,3 +17,7 @@ def on_submission_passed(sender, submission, **kwargs):
 
 def on_course_completed(sender, enrolment, **kwargs):
     services.on_course_completed(enrolment=enrolment)
+
+
+def on_email_confirmed(sender, user, **kwargs):
+    services.on_email_confirmed(user=user)

@@ -12,7 +12,11 @@ Contract:
   active credential is marked expired first, and evidence from before the
   end of a previous credential does not count (after expiry the full path
   applies again). After commit: the PDF render is queued and
-  `credential_changed(change="issued")` is sent.
+  `credential_changed(change="issued")` is sent. A person whose e-mail
+  address is not confirmed is issued nothing (`(None, False)`): a
+  certificate names a reachable, proven address. Confirming the address
+  (`lms.signals.email_confirmed`) runs the check again for every
+  certification, so what was earned meanwhile is issued then.
 - `credential_renew(credential=, attempt=, now=)`: a passed attempt of the
   renewal exam inside the window extends validity by `validity_months` from
   the current expiry, on the same credential, with a "renewed" history row;
@@ -120,6 +124,8 @@ def credential_issue_if_eligible(
     *, person, certification: Certification, now: datetime | None = None
 ) -> tuple[Credential | None, bool]:
     now = now or timezone.now()
+    if not getattr(person, "email_confirmed_at", None):
+        return None, False
     _expire_if_lapsed(person=person, certification=certification, now=now)
     held = selectors.credential_active_for(person=person, certification=certification)
     if held is not None:
@@ -248,6 +254,12 @@ def on_attempt_passed(*, attempt) -> None:
 def on_submission_passed(*, submission) -> None:
     for certification in Certification.objects.filter(project_brief_id=submission.brief_id):
         credential_issue_if_eligible(person=submission.person, certification=certification)
+
+
+def on_email_confirmed(*, user) -> None:
+    """Issue what the person earned before confirming their address."""
+    for certification in Certification.objects.all():
+        credential_issue_if_eligible(person=user, certification=certification)
 
 
 def on_course_completed(*, enrolment) -> None:

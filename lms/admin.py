@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .admin_login import ConfirmedAdminAuthenticationForm
 from .models import User
 
 
@@ -11,12 +12,21 @@ def superuser_only(request) -> bool:
 
 admin.site.has_permission = superuser_only
 admin.site.site_header = "Partner Academy — system administration"
+admin.site.login_form = ConfirmedAdminAuthenticationForm
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "legal_name", "first_name", "last_name", "is_staff", "is_active")
+    list_display = (
+        "email",
+        "legal_name",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "is_active",
+        "email_confirmed_at",
+    )
     search_fields = ("email", "legal_name", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -25,6 +35,6 @@ class UserAdmin(BaseUserAdmin):
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Dates", {"fields": ("last_login", "date_joined", "email_confirmed_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)

@@ -9,7 +9,7 @@ Every answer that is not a success is `{"detail": str, "code": str}` (plus
 | 401 | `not_authenticated`, `invalid_credentials`, `invalid_token`, `token_expired`, |
 |     | `token_revoked`, `otp_required` (the account needs a second factor: send `otp`), |
 |     | `otp_invalid` (wrong, used or malformed `otp`) |
-| 403 | `csrf_failed`, `permission_denied` |
+| 403 | `csrf_failed`, `permission_denied`, `email_unconfirmed` |
 | 404 | `not_found` (also unknown paths under /api/v1/) |
 | 405 | `method_not_allowed` |
 | 409 | `conflict` and the codes of `lms.errors.Conflict` raised by services |
@@ -363,7 +363,7 @@ class TokenOut(Schema):
 @api.post(
     "/auth/token",
     auth=None,
-    response={201: TokenCreatedOut, 401: ErrorOut, 409: ErrorOut, 429: ErrorOut},
+    response={201: TokenCreatedOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut, 429: ErrorOut},
     tags=["auth"],
     summary="Exchange e-mail and password for a personal API token",
 )
@@ -372,7 +372,8 @@ def auth_token_create(request, payload: TokenCreateIn):
     account and per IP (429 `too_many_attempts`). Accounts with two-factor
     authentication (and, where it is required, instructors, programme staff and
     administrators) also send `otp`: 401 `otp_required` without it, 401
-    `otp_invalid` when it is wrong or already used."""
+    `otp_invalid` when it is wrong or already used. An account
+    whose e-mail is not confirmed yet gets 403 `email_unconfirmed`."""
     user = password_authenticate(request, email=payload.email, password=payload.password)
     if two_factor.two_factor_required(user):
         _check_token_otp(request, user, payload.otp)

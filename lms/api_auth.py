@@ -15,6 +15,9 @@ Contract:
   `too_many_attempts` (the API adds Retry-After) while the attempt is
   paused, 401 `invalid_credentials` for a wrong e-mail or password, and on
   success clears that (IP, account) pair's failures.
+  A matching password of an account whose e-mail is not confirmed yet is
+  refused with 403 `email_unconfirmed` (said only to someone who knows the
+  password).
 """
 
 from django.contrib.auth import authenticate
@@ -68,6 +71,12 @@ def password_authenticate(request, *, email: str, password: str):
             "That e-mail and password do not match an account.",
             code="invalid_credentials",
             status=401,
+        )
+    if not user.email_confirmed_at:
+        raise DomainError(
+            "Confirm your e-mail address first: open the link we sent to it.",
+            code="email_unconfirmed",
+            status=403,
         )
     # No session is made here (user_logged_in is not sent): clear the pair directly.
     login_succeeded(request, email)

@@ -8,10 +8,30 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
 )
-
-from .services import DUPLICATE_EMAIL
+from django.urls import reverse
+from django.utils.html import format_html
 
 User = get_user_model()
+
+EMAIL_UNCONFIRMED = "email_unconfirmed"
+
+
+def check_email_confirmed(user) -> None:
+    """Refuse sign-in until the address is confirmed.
+
+    Django calls this only after the password matched, so the message tells
+    nothing to someone who does not know the password.
+    """
+    if not user.email_confirmed_at:
+        raise forms.ValidationError(
+            format_html(
+                "Confirm your e-mail address first: open the link we sent to {}. "
+                '<a href="{}">Send me a new link</a>.',
+                user.email,
+                reverse("email_confirm_resend"),
+            ),
+            code=EMAIL_UNCONFIRMED,
+        )
 
 
 class AccessibleFormMixin:
@@ -63,6 +83,10 @@ class EmailAuthenticationForm(AccessibleFormMixin, AuthenticationForm):
         "Passwords are case-sensitive.",
     }
 
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        check_email_confirmed(user)
+
 
 class SignupForm(AccessibleFormMixin, forms.Form):
     email = forms.EmailField(
@@ -102,10 +126,8 @@ class SignupForm(AccessibleFormMixin, forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(DUPLICATE_EMAIL, code="duplicate_email")
-        return email
+        # Whether the address has an account is not said here (lms.confirmation).
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         cleaned = super().clean()
@@ -125,6 +147,15 @@ class SignupForm(AccessibleFormMixin, forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class ResendConfirmationForm(AccessibleFormMixin, forms.Form):
+    email = forms.EmailField(
+        label="E-mail",
+        max_length=254,
+        help_text="The address you signed up with.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
 
 
 class ProfileForm(AccessibleFormMixin, forms.ModelForm):

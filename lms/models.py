@@ -28,6 +28,8 @@ class EmailUserManager(UserManager):
     def create_superuser(self, email=None, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
+        # Whoever runs createsuperuser controls the server; there is no link to follow.
+        extra_fields.setdefault("email_confirmed_at", timezone.now())
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
@@ -38,6 +40,10 @@ class User(AbstractUser):
     """A person: learner, partner admin, instructor or programme staff.
 
     `legal_name` is the name printed on certificates; the person edits it.
+    `email_confirmed_at` is set when the person followed the confirmation link
+    (lms.confirmation); until then the account cannot sign in and is issued no
+    certificate. `create_user` leaves it empty: whoever creates an account in
+    code decides whether the address is proven.
     """
 
     username = None
@@ -47,6 +53,13 @@ class User(AbstractUser):
         max_length=200,
         blank=True,
         help_text="Printed on your certificates exactly as written here.",
+    )
+    email_confirmed_at = models.DateTimeField(
+        "e-mail confirmed",
+        null=True,
+        blank=True,
+        help_text="When the person followed the link sent to their address. Empty: they "
+        "cannot sign in yet.",
     )
 
     USERNAME_FIELD = "email"
@@ -62,6 +75,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     @property
     def display_name(self) -> str:

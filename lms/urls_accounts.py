@@ -7,6 +7,10 @@ from . import views, views_two_factor
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_done, name="signup_done"),
+    path("confirm/resend/", views.email_confirm_resend, name="email_confirm_resend"),
+    path("confirm/resend/sent/", views.email_confirm_resend_done, name="email_confirm_resend_done"),
+    path("confirm/<str:token>/", views.email_confirm, name="email_confirm"),
     path("login/", views.SignInView.as_view(), name="login"),
     # Django 5 signs out on POST only; the header's "Sign out" is a small form.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

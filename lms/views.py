@@ -1,23 +1,27 @@
 """Account pages. Views translate HTTP to lms.services calls and back."""
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 
-from . import services, two_factor
-from .errors import Conflict
+from . import confirmation, services, two_factor
+from .client_ip import client_ip
 from .forms import (
     AccessiblePasswordChangeForm,
     AccessiblePasswordResetForm,
     AccessibleSetPasswordForm,
     EmailAuthenticationForm,
     ProfileForm,
+    ResendConfirmationForm,
     SignupForm,
 )
+from .ratelimit import RateLimited
 from .views_two_factor import start_code_step
 
 # The backend Django records on the session after sign-up (it loads the user back).
@@ -36,32 +40,102 @@ class SignInView(auth_views.LoginView):
         return super().form_valid(form)
 
 
+def rate_limited_page(request, error: RateLimited):
+    """The 429 page for a refused request, with Retry-After (the API adds its own)."""
+    response = render(
+        request,
+        "rate_limited.html",
+        {"message": error.message, "retry_after": error.retry_after},
+        status=429,
+    )
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
 @sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
+    if request.method == "POST":
+        try:
+            confirmation.check_signup_rate(ip=client_ip(request))
+        except RateLimited as error:
+            return rate_limited_page(request, error)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            user = services.user_register(
-                email=data["email"],
-                password=data["password1"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                legal_name=data["legal_name"],
-            )
-        except Conflict as error:
-            form.add_error("email", error.message)
-        else:
-            login(request, user, backend=MODEL_BACKEND)
-            messages.success(
-                request,
-                f"Welcome to Partner Academy, {user.first_name}! Your account is ready.",
-            )
-            return redirect("home")
+        # The same answer whether or not the address has an account.
+        confirmation.user_signup(
+            email=data["email"],
+            password=data["password1"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            legal_name=data["legal_name"],
+        )
+        return redirect("signup_done")
     status = 400 if request.method == "POST" else 200
     return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET"])
+def signup_done(request):
+    return render(
+        request,
+        "registration/signup_done.html",
+        {"confirmation_hours": confirmation.confirmation_hours()},
+    )
+
+
+def _confirm_problem(request, error):
+    return render(
+        request,
+        "registration/confirm_problem.html",
+        {"error": error, "resend_form": ResendConfirmationForm()},
+        status=error.status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def email_confirm(request, token: str):
+    """GET shows a button; POST confirms (mail scanners that follow links change nothing)."""
+    try:
+        if request.method == "POST":
+            confirmation.email_confirm(token=token)
+        else:
+            user = confirmation.confirmation_check(token)
+    except confirmation.ConfirmationError as error:
+        return _confirm_problem(request, error)
+    if request.method == "POST":
+        messages.success(request, "Your e-mail address is confirmed. Sign in to start learning.")
+        return redirect("login")
+    return render(request, "registration/confirm_email.html", {"email": user.email})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def email_confirm_resend(request):
+    form = ResendConfirmationForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            confirmation.check_resend_rate(ip=client_ip(request))
+        except RateLimited as error:
+            return rate_limited_page(request, error)
+        if form.is_valid():
+            confirmation.confirmation_resend(email=form.cleaned_data["email"])
+            return redirect("email_confirm_resend_done")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/confirm_resend.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET"])
+def email_confirm_resend_done(request):
+    return render(
+        request,
+        "registration/signup_done.html",
+        {"resent": True, "confirmation_hours": confirmation.confirmation_hours()},
+    )
 
 
 @login_required
@@ -90,6 +164,19 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
+
+    def post(self, request, *args, **kwargs):
+        try:
+            confirmation.check_password_reset_rate(ip=client_ip(request))
+        except RateLimited as error:
+            return rate_limited_page(request, error)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # Past the per-address limit nothing is sent, and the page answers as usual.
+        if not confirmation.password_reset_allowed_for(email=form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -13,6 +13,11 @@ partner and programme staff only; everyone else (and unknown slugs) 404
                                                expires_at}` (the link goes by e-mail only);
                                                422 `invalid_email`/`validation_error`,
                                                409 `duplicate_invitation`, `already_member`
+                                               (a member of this partner only), 403
+                                               `partner_not_approved` (applicant or
+                                               suspended partner), 429
+                                               `too_many_requests` (INVITATION_DAILY_LIMIT
+                                               per day; Retry-After)
 - PATCH  /partners/{slug}/members/{member_id}  `{"role"}` -> the member; 409 `last_admin`
 - DELETE /partners/{slug}/members/{member_id}  ends the membership -> 204; 404
                                                `member_not_found`, 409 `last_admin`
@@ -155,7 +160,14 @@ def members_list(request, slug: str):
 
 @router.post(
     "/partners/{slug}/invitations",
-    response={201: InvitationOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={
+        201: InvitationOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+    },
     summary="Invite someone by e-mail (single-use link, expires after 7 days)",
 )
 def invitation_create(request, slug: str, payload: InvitationIn):

@@ -9,14 +9,22 @@ Contract:
   private storage. `done`/`total` are updated as it goes. Idempotent: a ready
   bundle is never rebuilt; a failure marks the bundle failed (the caller may
   ask for a new one).
+- `bundle_start(*, partner, requested_by)` -> `(bundle, started)`: the fresh
+  bundle when there is one (ready or being built; nothing new is built),
+  otherwise a newly requested one. Starting a build counts against the
+  partner's hourly PARTNER_BUILD_RATE_LIMIT (`lms.ratelimit.RateLimited`, 429
+  with `retry_after`); reusing a fresh bundle does not.
 - `bundle_latest_fresh(*, partner)` (selector) is the newest bundle created
   after the partner's latest credential/membership change, or None. A ready
   one can be served; a queued/running one is being built.
 - `report_rows(*, partner, now)` and `report_tracks(*, partner)` are the
   roll-up report (people × credentials, then track status); `report_csv` and
-  `report_pdf` render it. The report is rendered on request: a few queries,
-  and for the PDF one WeasyPrint render (~1 s cold, ~0.3 s warm, in the web
-  process). Fine for one company's roster; move it to a task if it grows.
+  `report_pdf` render it, on request: a few queries, and for the PDF one
+  WeasyPrint render (~1 s cold, ~0.3 s warm, in the web process). Both are
+  bounded: each counts against the partner's hourly PARTNER_BUILD_RATE_LIMIT
+  (`check_build_rate`), and a PDF of more than REPORT_PDF_MAX_ROWS rows is
+  refused (409 `report_too_large`; the CSV has every row) instead of
+  rendering for an unbounded time inside the request.
 """
 
 from __future__ import annotations
@@ -30,8 +38,9 @@ import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Max, Q
@@ -41,6 +50,8 @@ from django.utils import timezone
 from certificates.models import Credential, CredentialEvent, CredentialStatus
 from certificates.selectors import status_of
 from certificates.services import credential_pdf_open
+from lms.errors import Conflict
+from lms.ratelimit import rate_limit_hit
 
 from .models import BundleStatus, CertificateBundle, Membership, Partner
 from .selectors import partner_members_current
@@ -50,6 +61,26 @@ logger = logging.getLogger(__name__)
 
 BUILD_TASK = "partners.tasks_downloads.build_bundle"
 MAX_NAME_PART = 60
+BUILD_WINDOW = timedelta(hours=1)
+BUILD_KINDS = {
+    "zip": "certificates zips",
+    "report_csv": "CSV reports",
+    "report_pdf": "PDF reports",
+}
+
+
+def check_build_rate(*, partner: Partner, kind: str, now: datetime | None = None) -> None:
+    """Count one build of `kind` for the partner; RateLimited past the hourly limit."""
+    limit = int(getattr(settings, "PARTNER_BUILD_RATE_LIMIT", 20))
+    rate_limit_hit(
+        scope=f"partner_build_{kind}",
+        key=str(partner.pk),
+        limit=limit,
+        window=BUILD_WINDOW,
+        message=f"{partner.name} asked for {limit} {BUILD_KINDS[kind]} in the last hour, the "
+        "most allowed; try again later.",
+        now=now,
+    )
 
 
 # --- selectors ------------------------------------------------------------------
@@ -126,6 +157,7 @@ def bundle_get(*, partner: Partner, bundle_id: int) -> CertificateBundle | None:
 
 
 def bundle_progress(bundle: CertificateBundle) -> dict:
+    """`{status, done, total, bundle_id}` of a bundle (what progress pollers read)."""
     return {
         "status": bundle.status,
         "done": bundle.done,
@@ -157,11 +189,13 @@ def bundle_request(*, partner: Partner, requested_by) -> CertificateBundle:
 
 
 @transaction.atomic
-def bundle_request_unless_fresh(*, partner: Partner, requested_by) -> CertificateBundle:
+def bundle_start(*, partner: Partner, requested_by) -> tuple[CertificateBundle, bool]:
     """The fresh bundle if there is one (ready or being built), else a newly requested one."""
-    return bundle_latest_fresh(partner=partner) or bundle_request(
-        partner=partner, requested_by=requested_by
-    )
+    fresh = bundle_latest_fresh(partner=partner)
+    if fresh is not None:
+        return fresh, False
+    check_build_rate(partner=partner, kind="zip")
+    return bundle_request(partner=partner, requested_by=requested_by), True
 
 
 def _name_part(value: str) -> str:
@@ -377,13 +411,15 @@ def report_csv(*, partner: Partner, now: datetime | None = None) -> str:
     return buffer.getvalue()
 
 
-def report_html(*, partner: Partner, now: datetime | None = None) -> str:
+def report_html(
+    *, partner: Partner, now: datetime | None = None, rows: list[ReportRow] | None = None
+) -> str:
     now = now or timezone.now()
     return render_to_string(
         "partners/downloads/report_pdf.html",
         {
             "partner": partner,
-            "rows": report_rows(partner=partner, now=now),
+            "rows": report_rows(partner=partner, now=now) if rows is None else rows,
             "tracks": report_tracks(partner=partner),
             "generated": now,
         },
@@ -397,7 +433,18 @@ def report_pdf(*, partner: Partner, now: datetime | None = None) -> bytes:
 
     from certificates.pdf import STATIC_DIR, RestrictedURLFetcher
 
-    html = report_html(partner=partner, now=now)
+    now = now or timezone.now()
+    rows = report_rows(partner=partner, now=now)
+    # Measured on 2 shared cores: 500 rows render in ~3 s, 2,000 in ~18 s (too
+    # close to a web worker's timeout); the CSV has no such cost.
+    limit = int(getattr(settings, "REPORT_PDF_MAX_ROWS", 500))
+    if len(rows) > limit:
+        raise Conflict(
+            f"The report of {partner.name} has {len(rows)} rows, more than the {limit} a PDF "
+            "holds; download the CSV instead.",
+            code="report_too_large",
+        )
+    html = report_html(partner=partner, now=now, rows=rows)
     # base_url is the certificates' static dir so the template's @font-face can
     # load the shipped DejaVu fonts; the fetcher refuses everything else.
     return HTML(

@@ -6,8 +6,14 @@ Contract:
   SHA-256. One open invitation per partner and address (409
   `duplicate_invitation`, backed by a partial unique constraint); an expired
   one is closed as superseded when the address is invited again. Inviting a
-  person who is a current member (here or elsewhere) is refused (409
-  `already_member`).
+  person who is a current member of THIS partner is refused (409
+  `already_member`: the inviter sees their own roster anyway); a membership
+  elsewhere is not looked at, so inviting tells the inviter nothing about
+  other companies (the invitee learns it when accepting).
+- Only approved partners (provisional or active) invite: others get 403
+  `partner_not_approved`, so an applicant cannot send e-mails naming a company
+  staff never checked. A partner sends at most `INVITATION_DAILY_LIMIT`
+  invitations per 24 hours (429 `too_many_requests` with `retry_after`).
 - An invitation link is single-use and expires after `PARTNER_INVITATION_DAYS`
   (default 7). `invitation_accept(...)` refuses unknown tokens (404
   `invitation_not_found`), used / revoked / expired ones (410
@@ -17,8 +23,13 @@ Contract:
   the invitation open and changes nothing. Accepting stamps the invitation
   with a conditional UPDATE and starts the membership in the same
   transaction, so a link used twice at once yields one membership.
-- `invitation_accept_with_signup(...)` creates the account for the invited
-  address (lms.services.user_register) and accepts, atomically.
+- `invitation_accept_with_signup(...)` answers the same whether or not the
+  invited address has an account: with none, it creates an unconfirmed
+  account (lms.services.user_register), accepts, and mails a confirmation
+  link; with one, it changes nothing and mails the owner that someone tried to
+  create an account with the invitation (sign in, then open the link again).
+  Returns `(user, membership)` or `(None, None)`; the page says "check your
+  e-mail" either way.
 - `member_role_set(...)` / `member_end(...)`: a partner always keeps at least
   one current admin (409 `last_admin`). The check locks the partner row
   (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions
@@ -33,6 +44,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -41,14 +54,18 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from lms import confirmation
 from lms import services as account_services
 from lms.errors import Conflict, DomainError, NotFound
 from lms.errors import PermissionDenied as DomainPermissionDenied
+from lms.ratelimit import rate_limit_hit
 
 from . import services
 from .models import Invitation, Membership, Partner
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,128}")
+APPROVED_STATUSES = (Partner.Status.PROVISIONAL, Partner.Status.ACTIVE)
+INVITATION_SCOPE = "partner_invitation"
 
 
 def invitation_days() -> int:
@@ -78,19 +95,39 @@ def clean_email(email: str) -> str:
 
 
 def check_not_a_member(*, email: str, partner: Partner) -> None:
-    current = (
-        Membership.objects.select_related("partner")
-        .filter(person__email__iexact=email, ended__isnull=True)
-        .first()
-    )
-    if current is None:
-        return
-    if current.partner_id == partner.pk:
+    """Refuse an address that is already a current member of `partner` itself.
+
+    Memberships of other partners are deliberately not looked at here.
+    """
+    if Membership.objects.filter(
+        partner_id=partner.pk, person__email__iexact=email, ended__isnull=True
+    ).exists():
         raise Conflict(f"{email} is already a member of {partner.name}.", code="already_member")
-    raise Conflict(
-        f"{email} is a current member of another partner company; they must leave it "
-        "before joining yours.",
-        code="already_member",
+
+
+def partner_may_invite(partner: Partner) -> bool:
+    return partner.status in APPROVED_STATUSES
+
+
+def check_partner_may_invite(partner: Partner) -> None:
+    if not partner_may_invite(partner):
+        raise DomainPermissionDenied(
+            f"{partner.name} can invite people once programme staff have approved it "
+            "(it is a provisional or active partner).",
+            code="partner_not_approved",
+        )
+
+
+def check_invitation_rate(partner: Partner, *, now: datetime) -> None:
+    limit = int(getattr(settings, "INVITATION_DAILY_LIMIT", 50))
+    rate_limit_hit(
+        scope=INVITATION_SCOPE,
+        key=str(partner.pk),
+        limit=limit,
+        window=timedelta(days=1),
+        message=f"{partner.name} sent {limit} invitations in the last 24 hours, the most "
+        "allowed; try again later.",
+        now=now,
     )
 
 
@@ -181,6 +218,7 @@ def invitation_create(
     now: datetime | None = None,
 ) -> tuple[Invitation, str]:
     now = now or timezone.now()
+    check_partner_may_invite(partner)
     email = clean_email(email)
     services.check_role(role)
     check_not_a_member(email=email, partner=partner)
@@ -197,6 +235,8 @@ def invitation_create(
         Invitation.objects.filter(pk=open_.pk, revoked_at__isnull=True).update(
             revoked_at=now, revoked_reason="expired; superseded by a new invitation"
         )
+    # Counted inside this transaction: a refused invitation is not counted.
+    check_invitation_rate(partner, now=now)
     token = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():
@@ -264,10 +304,18 @@ def invitation_accept_with_signup(
     legal_name: str = "",
     now: datetime | None = None,
 ):
-    """Create the account for the invited address and accept; returns (user, membership)."""
+    """Create the account for the invited address and accept: (user, membership).
+
+    (None, None) when the address has an account: its owner is told by e-mail.
+    """
     now = now or timezone.now()
     invitation = invitation_get_by_token(token)
     check_invitation_open(invitation, now=now)
+    existing = get_user_model().objects.filter(email__iexact=invitation.email).first()
+    if existing is not None:
+        make_password(password)  # about as long as creating the account takes
+        _mail_signup_attempt_on_commit(invitation, existing, token)
+        return None, None
     user = account_services.user_register(
         email=invitation.email,
         password=password,
@@ -276,6 +324,7 @@ def invitation_accept_with_signup(
         legal_name=legal_name,
     )
     membership = invitation_accept(token=token, person=user, now=now)
+    confirmation.send_confirmation(user)
     return user, membership
 
 
@@ -327,4 +376,19 @@ def _mail_invitation_on_commit(invitation: Invitation, token: str) -> None:
     subject = f"Join {invitation.partner.name} on Partner Academy"
     body = render_to_string("partners/portal/email/invitation.txt", context)
     recipient = invitation.email
+    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
+
+
+def _mail_signup_attempt_on_commit(invitation: Invitation, owner, token: str) -> None:
+    context = {
+        "invitation": invitation,
+        "partner": invitation.partner,
+        "owner": owner,
+        "url": invitation_url(token),
+        "login_url": settings.SITE_URL + reverse("login"),
+        "reset_url": settings.SITE_URL + reverse("password_reset"),
+    }
+    subject = f"Your invitation to join {invitation.partner.name} on Partner Academy"
+    body = render_to_string("partners/portal/email/invitation_signup_attempt.txt", context)
+    recipient = owner.email
     transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))

@@ -6,6 +6,10 @@
 - GET  /partners/<slug>/downloads/<id>/certificates.zip  the ready zip, as an attachment
 - GET  /partners/<slug>/report.csv | report.pdf       the roll-up report
 
+Preparing a zip and each report count against the partner's hourly
+PARTNER_BUILD_RATE_LIMIT: past it the page answers 429 with Retry-After. A PDF
+report too large to render in the request answers 409 and points to the CSV.
+
 Partner admins of that partner and programme staff ("partner.view"); everyone
 else and unknown slugs or bundles 404. Views only call partners.downloads.
 """
@@ -18,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from lms import permissions
+from lms.errors import DomainError
 
 from . import downloads
 from .models import BundleStatus, Partner
@@ -30,11 +35,7 @@ def _partner_visible(request, slug: str) -> Partner:
     return partner
 
 
-@never_cache
-@login_required
-@require_GET
-def downloads_page(request, slug: str):
-    partner = _partner_visible(request, slug)
+def _render_page(request, partner: Partner, *, error: DomainError | None = None):
     latest = downloads.bundle_latest(partner=partner)
     fresh = downloads.bundle_latest_fresh(partner=partner)
     context = {
@@ -42,8 +43,21 @@ def downloads_page(request, slug: str):
         "bundle": latest,
         "stale": latest is not None and latest.status == BundleStatus.READY and fresh is None,
         "credential_count": downloads.bundle_credentials(partner=partner).count(),
+        "error": error,
     }
-    return render(request, "partners/downloads/page.html", context)
+    response = render(
+        request, "partners/downloads/page.html", context, status=error.status if error else 200
+    )
+    if getattr(error, "retry_after", None):
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def downloads_page(request, slug: str):
+    return _render_page(request, _partner_visible(request, slug))
 
 
 @never_cache
@@ -51,7 +65,10 @@ def downloads_page(request, slug: str):
 @require_POST
 def bundle_prepare(request, slug: str):
     partner = _partner_visible(request, slug)
-    downloads.bundle_request_unless_fresh(partner=partner, requested_by=request.user)
+    try:
+        downloads.bundle_start(partner=partner, requested_by=request.user)
+    except DomainError as error:
+        return _render_page(request, partner, error=error)
     messages.success(request, "The certificates zip is being prepared.")
     return redirect("partner_downloads:page", slug=partner.slug)
 
@@ -93,6 +110,10 @@ def bundle_download(request, slug: str, bundle_id: int):
 @require_GET
 def report_csv(request, slug: str):
     partner = _partner_visible(request, slug)
+    try:
+        downloads.check_build_rate(partner=partner, kind="report_csv")
+    except DomainError as error:
+        return _render_page(request, partner, error=error)
     response = HttpResponse(
         downloads.report_csv(partner=partner), content_type="text/csv; charset=utf-8"
     )
@@ -105,6 +126,11 @@ def report_csv(request, slug: str):
 @require_GET
 def report_pdf(request, slug: str):
     partner = _partner_visible(request, slug)
-    response = HttpResponse(downloads.report_pdf(partner=partner), content_type="application/pdf")
+    try:
+        downloads.check_build_rate(partner=partner, kind="report_pdf")
+        pdf = downloads.report_pdf(partner=partner)
+    except DomainError as error:
+        return _render_page(request, partner, error=error)
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{partner.slug}-report.pdf"'
     return response

@@ -10,7 +10,6 @@ partner answer 404 to everyone but its current admins and programme staff.
 import csv
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -33,8 +32,6 @@ from .forms_portal import (
     StaffFilterForm,
 )
 from .models import Partner, PartnerApplication
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _partner_for_admin(request, slug: str) -> Partner:
@@ -145,22 +142,22 @@ def invitation(request, token: str):
                 membership = invitations.invitation_accept(token=token, person=request.user)
             elif signup_form.is_valid():
                 data = signup_form.cleaned_data
-                user, membership = invitations.invitation_accept_with_signup(
+                invitations.invitation_accept_with_signup(
                     token=token,
                     password=data["password1"],
                     first_name=data["first_name"],
                     last_name=data["last_name"],
                     legal_name=data["legal_name"],
                 )
-                login(request, user, backend=MODEL_BACKEND)
+                # The same answer whether or not the address had an account.
+                return render(
+                    request,
+                    "partners/portal/invitation_check_email.html",
+                    {"invitation": invite},
+                )
             else:
                 membership = None
         except DomainError as error:
-            if error.code == "duplicate_email":
-                error.message = (
-                    f"An account for {invite.email} exists already: sign in, then open "
-                    "this link again to accept."
-                )
             return _invitation_problem(request, error)
         if membership is not None:
             messages.success(request, f"Welcome to {membership.partner.name}!")
@@ -185,6 +182,7 @@ def _render_people(request, partner, *, invite_form=None, status=200):
             "rows": roster.partner_roster(partner=partner),
             "open_invitations": invitations_with_state(partner),
             "invite_form": invite_form or InviteForm(),
+            "may_invite": invitations.partner_may_invite(partner),
             "roles": RoleForm.base_fields["role"].choices,
         },
         status=status,
@@ -220,7 +218,10 @@ def people_invite(request, slug: str):
         )
     except DomainError as error:
         form.add_error("email" if "email" in error.code else None, error.message)
-        return _render_people(request, partner, invite_form=form, status=error.status)
+        response = _render_people(request, partner, invite_form=form, status=error.status)
+        if getattr(error, "retry_after", None):
+            response["Retry-After"] = str(error.retry_after)
+        return response
     messages.success(request, f"Invitation sent to {invite.email}.")
     return redirect("partners_portal:people", slug=partner.slug)
 

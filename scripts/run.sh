@@ -5,6 +5,11 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
+# E-mail goes to files in var/mail unless told otherwise, so a new account's
+# confirmation link can be opened without a mail server.
+export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}"
+export EMAIL_FILE_PATH="${EMAIL_FILE_PATH:-var/mail}"
+mkdir -p "$EMAIL_FILE_PATH"
 
 pids=()
 stop() {
@@ -24,6 +29,7 @@ cat <<MSG
   Partner Academy is running:  http://$HOST:$PORT/
   Wagtail admin:               http://$HOST:$PORT/admin/
   API docs:                    http://$HOST:$PORT/api/v1/docs
+  E-mail (confirmation links): $EMAIL_FILE_PATH/ (EMAIL_BACKEND=$EMAIL_BACKEND)
   The demo accounts and their password are listed above. Ctrl-C stops both server and worker.
 
 MSG

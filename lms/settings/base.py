@@ -199,6 +199,21 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # (a load balancer: 1) the N-th entry from the right of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
+# Sign-up and account e-mails (lms.confirmation). Hourly limits per client IP;
+# the per-address ones hold mail back quietly (the page answers the same).
+EMAIL_CONFIRMATION_HOURS = int(os.environ.get("EMAIL_CONFIRMATION_HOURS", "24"))
+SIGNUP_RATE_LIMIT = int(os.environ.get("SIGNUP_RATE_LIMIT", "10"))
+PASSWORD_RESET_RATE_LIMIT = int(os.environ.get("PASSWORD_RESET_RATE_LIMIT", "10"))
+PASSWORD_RESET_EMAIL_LIMIT = int(os.environ.get("PASSWORD_RESET_EMAIL_LIMIT", "3"))
+CONFIRMATION_RESEND_RATE_LIMIT = int(os.environ.get("CONFIRMATION_RESEND_RATE_LIMIT", "5"))
+CONFIRMATION_RESEND_EMAIL_LIMIT = int(os.environ.get("CONFIRMATION_RESEND_EMAIL_LIMIT", "3"))
+
+# Partner limits: invitations per partner per day, report and certificates-zip
+# builds per partner per hour, and the largest roll-up PDF rendered (rows).
+INVITATION_DAILY_LIMIT = int(os.environ.get("INVITATION_DAILY_LIMIT", "50"))
+PARTNER_BUILD_RATE_LIMIT = int(os.environ.get("PARTNER_BUILD_RATE_LIMIT", "20"))
+REPORT_PDF_MAX_ROWS = int(os.environ.get("REPORT_PDF_MAX_ROWS", "500"))
+
 # Personal API tokens.
 API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
@@ -237,7 +252,12 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
     }
 
 # --- e-mail ---------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# dev.py keeps an EMAIL_BACKEND given in the environment and prints mail otherwise.
+EMAIL_BACKEND_FROM_ENV = os.environ.get("EMAIL_BACKEND", "")
+EMAIL_BACKEND = EMAIL_BACKEND_FROM_ENV or "django.core.mail.backends.smtp.EmailBackend"
+# With the file backend each e-mail is a file in this folder (`make run` uses
+# var/mail), so someone trying the site locally can open confirmation links.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -306,6 +326,8 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # ... and no superuser dashboard fetch of releases.wagtail.org (upgrades are
 # planned from the changelog, not from a banner).
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# Refuses accounts whose e-mail address is not confirmed yet (after the password).
+WAGTAILADMIN_USER_LOGIN_FORM = "lms.admin_login.ConfirmedWagtailLoginForm"
 
 # --- security headers (tightened in production.py) -------------------------
 X_FRAME_OPTIONS = "DENY"  # Wagtail overrides this to SAMEORIGIN for its preview panel

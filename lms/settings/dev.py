@@ -1,10 +1,10 @@
-"""Local development: DEBUG on, e-mail printed to the console."""
+"""Local development: DEBUG on, e-mail printed to the console (or EMAIL_BACKEND's)."""
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import EMAIL_BACKEND_FROM_ENV, env_bool
 
 DEBUG = env_bool("DEBUG", True)
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = EMAIL_BACKEND_FROM_ENV or "django.core.mail.backends.console.EmailBackend"
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }

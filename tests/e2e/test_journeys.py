@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import MOBILE
@@ -41,11 +42,39 @@ def test_sign_up_sign_out_and_sign_in_again(page, live_server, home_page, shoot,
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Repeat password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(live_server.url + "/")
-    expect(page.get_by_role("status")).to_contain_text("Welcome to Partner Academy, Grace")
+    expect(page).to_have_url(re.compile(r"/accounts/signup/sent/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
     check_a11y(page)
-    shoot(page, "04-home-signed-in")
+    shoot(page, "04-check-your-email")
     assert get_user_model().objects.get(email="grace@example.com").legal_name == "Grace Hopper"
+
+    # Not confirmed yet: the right password is refused with a way to get a new link.
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("E-mail").fill("grace@example.com")
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Confirm your e-mail address first")
+    expect(page.get_by_role("link", name="Send me a new link")).to_be_visible()
+    check_a11y(page)
+    shoot(page, "04b-unconfirmed")
+
+    # The live server runs in this process: its mail is in the locmem outbox.
+    body = next(m.body for m in mail.outbox if m.to == ["grace@example.com"])
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm/\S+/)", body)[1]
+    page.goto(live_server.url + link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your e-mail address")
+    check_a11y(page)
+    page.get_by_role("button", name="Confirm my address").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    expect(page.get_by_role("status")).to_contain_text("Your e-mail address is confirmed")
+    check_a11y(page)
+    shoot(page, "04c-confirmed")
+    page.get_by_label("E-mail").fill("grace@example.com")
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(live_server.url + "/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    shoot(page, "04d-home-signed-in")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Profile").click()
     expect(page.get_by_text("Your certificates will read:")).to_be_visible()
@@ -78,6 +107,30 @@ def test_wrong_password_shows_an_accessible_error(page, live_server, home_page, 
     expect(page.get_by_role("alert")).to_contain_text("do not match")
     check_a11y(page)
     shoot(page, "signin-error")
+
+
+def test_bad_confirmation_link_resend_and_rate_limit_pages_are_accessible(
+    page, live_server, home_page, settings, shoot, check_a11y
+):
+    page.goto(live_server.url + "/accounts/confirm/not-a-real-token/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work")
+    check_a11y(page)
+    shoot(page, "confirm-bad-link")
+    page.get_by_label("E-mail").fill("nobody@example.com")
+    page.get_by_role("button", name="Send me a new link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    check_a11y(page)
+    shoot(page, "confirm-resent")
+
+    # The live server runs in this process, so the setting applies to it.
+    settings.CONFIRMATION_RESEND_RATE_LIMIT = 1
+    page.goto(live_server.url + "/accounts/confirm/resend/")
+    check_a11y(page)
+    page.get_by_label("E-mail").fill("nobody@example.com")
+    page.get_by_role("button", name="Send me a new link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many requests")
+    check_a11y(page)
+    shoot(page, "rate-limited")
 
 
 def test_pages_on_a_phone(browser, live_server, home_page, shoot, check_a11y):

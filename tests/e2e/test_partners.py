@@ -3,8 +3,9 @@ partner admin invites two people who accept by signing up, both get certified
 and the track turns verified on the dashboard; the admin ends one membership
 and the track shows "At risk" with its grace deadline.
 
-Invitation links are read from Django's locmem outbox (`django.core.mail.outbox`):
-the live server runs in this process, so its mail lands there. Certifying is
+Invitation and e-mail confirmation links are read from Django's locmem outbox
+(`django.core.mail.outbox`): the live server runs in this process, so its mail
+lands there. Certifying is
 not what this test is about: credentials are made with the factory and the
 technical verification recorded through partners.status, then the partner is
 recomputed. Every page is checked with axe-core and shot.
@@ -112,6 +113,13 @@ def _invitation_path(email):
     return match.group(1)
 
 
+def _confirmation_path(email):
+    """The e-mail confirmation link sent to `email` (path only)."""
+    bodies = [m.body for m in mail.outbox if email in m.to and "/accounts/confirm/" in m.body]
+    assert bodies, f"no confirmation e-mail to {email}: {[m.to for m in mail.outbox]}"
+    return re.search(r"https?://[^/\s]+(/accounts/confirm/[^/\s]+/)", bodies[-1]).group(1)
+
+
 def _day(value):
     """A date as the dashboard prints it ("j M Y")."""
     if isinstance(value, datetime):
@@ -142,6 +150,9 @@ def test_company_applies_is_approved_and_its_track_turns_verified_then_at_risk(
     applicant.get_by_role("button", name="Send application").click()
     expect(applicant.get_by_text(f"the application of {COMPANY} was received")).to_be_visible()
     expect(applicant.get_by_role("heading", level=1)).to_have_text("People")
+    # Not approved yet: no invite form, and the page says why.
+    expect(applicant.get_by_role("button", name="Send invitation")).to_have_count(0)
+    expect(applicant.get_by_text("You can invite people once programme staff")).to_be_visible()
     _view(applicant, shoot, check_a11y, "02-applied-people")
 
     partner = Partner.objects.get(name=COMPANY)
@@ -185,7 +196,15 @@ def test_company_applies_is_approved_and_its_track_turns_verified_then_at_risk(
         newcomer.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
         newcomer.get_by_label("Repeat password").fill(NEW_PASSWORD)
         newcomer.get_by_role("button", name="Create account and join").click()
-        expect(newcomer.get_by_text(f"Welcome to {COMPANY}!")).to_be_visible()
+        expect(newcomer.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+        _view(newcomer, shoot, check_a11y, f"08-check-email-{index}")
+        # The new account confirms its address from the e-mailed link, then signs in.
+        newcomer.goto(url + _confirmation_path(email))
+        newcomer.get_by_role("button", name="Confirm my address").click()
+        expect(newcomer.get_by_role("status")).to_contain_text("Your e-mail address is confirmed")
+        newcomer.get_by_label("E-mail").fill(email)
+        newcomer.get_by_label("Password").fill(NEW_PASSWORD)
+        newcomer.get_by_role("button", name="Sign in").click()
         expect(newcomer.get_by_role("button", name="Sign out")).to_be_visible()
         _view(newcomer, shoot, check_a11y, f"08-joined-{index}")
 

@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 DEFAULT_PASSWORD = "correct-horse-battery"
 # The backend that signs people in (lms.backends); force_login may name it.
@@ -15,6 +16,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     legal_name = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
+    # Accounts in tests have confirmed their address unless a test says otherwise.
+    email_confirmed_at = factory.LazyFunction(timezone.now)
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
 
     @factory.post_generation

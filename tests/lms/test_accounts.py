@@ -52,16 +52,17 @@ def test_signup_page_renders_every_field_with_label_and_autocomplete(client):
     assert "at least 10 characters" in html
 
 
-def test_signup_creates_account_signs_in_and_welcomes(client):
+def test_signup_creates_an_unconfirmed_account_and_asks_to_check_email(client):
     response = client.post(reverse("signup"), signup_data(email="Grace@Example.com"), follow=True)
 
-    assert response.redirect_chain[-1] == ("/", 302)
+    assert response.redirect_chain[-1] == (reverse("signup_done"), 302)
     user = User.objects.get()
     assert user.email == "grace@example.com"
     assert user.legal_name == "Grace Hopper"  # defaults to first + last
     assert user.check_password(STRONG_PASSWORD)
-    assert response.context["user"] == user
-    assert "Welcome to Partner Academy, Grace!" in response.content.decode()
+    assert user.email_confirmed_at is None
+    assert not response.context["user"].is_authenticated
+    assert "Check your e-mail" in response.content.decode()
 
 
 def test_signup_keeps_a_given_legal_name(client):
@@ -69,13 +70,14 @@ def test_signup_keeps_a_given_legal_name(client):
     assert User.objects.get().legal_name == "Grace Brewster Hopper"
 
 
-def test_signup_with_an_email_taken_in_another_case_is_refused(client):
+def test_signup_with_an_email_taken_in_another_case_answers_like_a_new_one(client):
     UserFactory(email="grace@example.com")
 
     response = client.post(reverse("signup"), signup_data(email="GRACE@example.COM"))
 
-    assert response.status_code == 400
-    assert "An account with this e-mail already exists." in response.content.decode()
+    assert response.status_code == 302
+    assert response.url == reverse("signup_done")
+    assert "already exists" not in client.get(response.url).content.decode()
     assert User.objects.count() == 1
     assert "_auth_user_id" not in client.session
 

@@ -178,19 +178,30 @@ def test_a_credential_change_makes_the_bundle_stale(company, developer):
 # --- API ---------------------------------------------------------------------------
 
 
-def test_api_queues_then_serves_the_zip(client, company, django_capture_on_commit_callbacks):
+def test_api_post_starts_get_polls_then_the_url_serves_the_zip(
+    client, company, django_capture_on_commit_callbacks
+):
     partner, admin, keep = company
     login(client, admin)
+    url = ZIP_URL.format(partner.slug)
     # Capture without executing: the first answer is 202 with the queued bundle.
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.get(ZIP_URL.format(partner.slug))
+        response = client.post(url)
     assert response.status_code == 202
     body = response.json()
     assert set(body) == {"status", "done", "total", "bundle_id"}
     assert body["status"] == "queued"
+    polled = client.get(url)
+    assert polled.status_code == 200
+    assert polled.json() == {**body, "url": None}
     for callback in callbacks:
         callback()  # the worker runs (sync)
-    response = client.get(ZIP_URL.format(partner.slug))
+    state = client.get(url).json()
+    assert (state["status"], state["done"], state["total"]) == ("ready", 3, 3)
+    assert state["url"].endswith(
+        f"/api/v1/partners/{partner.slug}/bundles/{body['bundle_id']}/certificates.zip"
+    )
+    response = client.get(state["url"])
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].startswith("attachment")
@@ -199,28 +210,91 @@ def test_api_queues_then_serves_the_zip(client, company, django_capture_on_commi
     assert CertificateBundle.objects.filter(partner=partner).count() == 1
 
 
-def test_api_rebuilds_after_a_change(client, company, django_capture_on_commit_callbacks):
+def test_api_get_never_starts_a_build(client, company, django_capture_on_commit_callbacks):
     partner, admin, _ = company
     login(client, admin)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.get(ZIP_URL.format(partner.slug))
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert callbacks == []
+    assert not CertificateBundle.objects.exists()
+
+
+def test_api_post_reuses_a_fresh_bundle_and_rebuilds_after_a_change(
+    client, company, django_capture_on_commit_callbacks
+):
+    partner, admin, _ = company
+    login(client, admin)
+    url = ZIP_URL.format(partner.slug)
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.get(ZIP_URL.format(partner.slug)).status_code == 202
-    assert client.get(ZIP_URL.format(partner.slug)).status_code == 200
+        first = client.post(url).json()
+    again = client.post(url)
+    assert again.status_code == 202
+    assert again.json()["bundle_id"] == first["bundle_id"]
+    assert again.json()["status"] == "ready"
     CertificateBundle.objects.update(created_at=timezone.now() - timedelta(hours=1))
     MembershipFactory(partner=partner, started=timezone.now() - timedelta(minutes=1))
+    # A GET after the change still reports the old bundle and builds nothing.
+    assert client.get(url).json()["bundle_id"] == first["bundle_id"]
+    assert CertificateBundle.objects.filter(partner=partner).count() == 1
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.get(ZIP_URL.format(partner.slug))
+        response = client.post(url)
     assert response.status_code == 202
+    assert response.json()["bundle_id"] != first["bundle_id"]
     assert CertificateBundle.objects.filter(partner=partner).count() == 2
+
+
+def test_api_builds_are_rate_limited_per_partner(
+    client, company, settings, django_capture_on_commit_callbacks
+):
+    settings.PARTNER_BUILD_RATE_LIMIT = 1
+    partner, admin, _ = company
+    login(client, admin)
+    url = ZIP_URL.format(partner.slug)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 202
+    CertificateBundle.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    MembershipFactory(partner=partner, started=timezone.now() - timedelta(minutes=1))
+    refused = client.post(url)
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "too_many_requests"
+    assert int(refused["Retry-After"]) > 0
+    assert CertificateBundle.objects.filter(partner=partner).count() == 1
+
+
+@pytest.mark.parametrize("bundle_id", ["0", "999999", "abc", str(2**70)])
+def test_api_bad_bundle_ids_are_4xx(client, company, bundle_id):
+    partner, admin, _ = company
+    login(client, admin)
+    response = client.get(f"/api/v1/partners/{partner.slug}/bundles/{bundle_id}/certificates.zip")
+    assert response.status_code in (404, 422)
+    assert response.json()["code"] in ("not_found", "validation_error")
+
+
+def test_api_a_bundle_not_ready_is_not_served(client, company):
+    partner, admin, _ = company
+    login(client, admin)
+    bundle = CertificateBundle.objects.create(partner=partner, created_at=timezone.now())
+    response = client.get(f"/api/v1/partners/{partner.slug}/bundles/{bundle.pk}/certificates.zip")
+    assert response.status_code == 404
 
 
 def test_api_staff_may_download(client, company, staff_user, django_capture_on_commit_callbacks):
     partner, _, _ = company
     login(client, staff_user)
-    # The test's outer transaction delays on_commit to the block's end, so the
-    # first answer is 202 (as with a real worker); the next one serves the zip.
     with django_capture_on_commit_callbacks(execute=True):
-        assert client.get(ZIP_URL.format(partner.slug)).status_code == 202
-    assert client.get(ZIP_URL.format(partner.slug)).status_code == 200
+        assert client.post(ZIP_URL.format(partner.slug)).status_code == 202
+    state = client.get(ZIP_URL.format(partner.slug)).json()
+    assert client.get(state["url"]).status_code == 200
+
+
+def test_openapi_documents_the_zip_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    zip_path = paths["/api/v1/partners/{slug}/certificates.zip"]
+    assert set(zip_path["post"]["responses"]) >= {"202", "404", "429"}
+    assert set(zip_path["get"]["responses"]) >= {"200", "404"}
+    assert "/api/v1/partners/{slug}/bundles/{bundle_id}/certificates.zip" in paths
 
 
 @pytest.mark.parametrize("who", ["other_admin", "employee", "former_admin"])
@@ -238,9 +312,10 @@ def test_api_others_get_404(client, company, who):
             ended=timezone.now() - timedelta(days=1),
         ).person
     login(client, user)
-    response = client.get(ZIP_URL.format(partner.slug))
-    assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    for method in (client.get, client.post):
+        response = method(ZIP_URL.format(partner.slug))
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
     assert not CertificateBundle.objects.exists()
 
 
@@ -248,15 +323,16 @@ def test_api_others_get_404(client, company, who):
 def test_api_bad_slugs_404(client, company, slug):
     _, admin, _ = company
     login(client, admin)
-    response = client.get(ZIP_URL.format(slug))
-    assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    for method in (client.get, client.post):
+        response = method(ZIP_URL.format(slug))
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
 
 
 def test_api_anonymous_401(client, company):
     partner, _, _ = company
-    response = client.get(ZIP_URL.format(partner.slug))
-    assert response.status_code == 401
+    assert client.get(ZIP_URL.format(partner.slug)).status_code == 401
+    assert client.post(ZIP_URL.format(partner.slug)).status_code == 401
 
 
 # --- pages -----------------------------------------------------------------------------
@@ -393,3 +469,57 @@ def test_report_pdf(client, company):
     html = downloads.report_html(partner=partner)
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_report_pdf_too_large_is_refused_with_a_pointer_to_the_csv(client, company, settings):
+    settings.REPORT_PDF_MAX_ROWS = 2
+    partner, admin, _ = company
+    login(client, admin)
+    response = client.get(f"/partners/{partner.slug}/report.pdf")
+    assert response.status_code == 409
+    assert "download the CSV instead" in response.content.decode()
+    assert client.get(f"/partners/{partner.slug}/report.csv").status_code == 200
+
+
+@pytest.mark.parametrize("report", ["report.csv", "report.pdf"])
+def test_reports_are_rate_limited_per_partner(client, company, settings, report, monkeypatch):
+    settings.PARTNER_BUILD_RATE_LIMIT = 2
+    monkeypatch.setattr(downloads, "report_pdf", lambda partner: b"%PDF-1.7 stub")
+    partner, admin, _ = company
+    login(client, admin)
+    url = f"/partners/{partner.slug}/{report}"
+    assert [client.get(url).status_code for _ in range(2)] == [200, 200]
+    refused = client.get(url)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "in the last hour" in refused.content.decode()
+    # Another partner has its own budget.
+    other = PartnerFactory(slug="globex")
+    other_admin = MembershipFactory(partner=other, role="admin").person
+    login(client, other_admin)
+    assert client.get(f"/partners/globex/{report}").status_code == 200
+
+
+def test_page_prepare_is_rate_limited_per_partner(client, company, settings):
+    settings.PARTNER_BUILD_RATE_LIMIT = 1
+    partner, admin, _ = company
+    login(client, admin)
+    assert client.post(f"/partners/{partner.slug}/downloads/prepare/").status_code == 302
+    CertificateBundle.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    MembershipFactory(partner=partner, started=timezone.now() - timedelta(minutes=1))
+    refused = client.post(f"/partners/{partner.slug}/downloads/prepare/")
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "certificates zips in the last hour" in refused.content.decode()
+    assert CertificateBundle.objects.filter(partner=partner).count() == 1
+
+
+def test_download_pages_never_build_on_get(client, company, django_capture_on_commit_callbacks):
+    partner, admin, _ = company
+    login(client, admin)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.get(f"/partners/{partner.slug}/downloads/")
+        client.get(f"/partners/{partner.slug}/downloads/status.json")
+        assert client.get(f"/partners/{partner.slug}/downloads/prepare/").status_code == 405
+    assert callbacks == []
+    assert not CertificateBundle.objects.exists()

@@ -81,13 +81,67 @@ def test_an_expired_invitation_is_superseded_by_a_new_one(company):
     assert new.state_at(timezone.now()) == "open"
 
 
-def test_members_here_or_elsewhere_cannot_be_invited(company):
+def test_a_member_of_this_partner_cannot_be_invited_again(company):
+    partner, admin = company
+    with pytest.raises(DomainError) as error:
+        invite(partner=partner, admin=admin, email=admin.email.upper())
+    assert (error.value.code, error.value.status) == ("already_member", 409)
+
+
+def test_inviting_says_nothing_about_memberships_elsewhere(
+    company, django_capture_on_commit_callbacks
+):
     partner, admin = company
     elsewhere = MembershipFactory().person
-    for email in (elsewhere.email, admin.email):
-        with pytest.raises(DomainError) as error:
-            invite(partner=partner, admin=admin, email=email.upper())
-        assert (error.value.code, error.value.status) == ("already_member", 409)
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation, _ = invite(partner=partner, admin=admin, email=elsewhere.email)
+    assert invitation.email == elsewhere.email
+    assert mail.outbox[-1].to == [elsewhere.email]
+
+
+@pytest.mark.parametrize("status", ["applicant", "suspended"])
+def test_only_approved_partners_can_invite(company, status):
+    partner, admin = company
+    partner.status = status
+    partner.save()
+    with pytest.raises(DomainError) as error:
+        invite(partner=partner, admin=admin, email="someone@example.com")
+    assert (error.value.code, error.value.status) == ("partner_not_approved", 403)
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("status", ["provisional", "active"])
+def test_provisional_and_active_partners_can_invite(company, status):
+    partner, admin = company
+    partner.status = status
+    partner.save()
+    invitation, _ = invite(partner=partner, admin=admin, email="someone@example.com")
+    assert invitation.pk
+
+
+def test_invitations_per_partner_per_day_are_limited(company, settings):
+    settings.INVITATION_DAILY_LIMIT = 2
+    partner, admin = company
+    invite(partner=partner, admin=admin, email="one@example.com")
+    invite(partner=partner, admin=admin, email="two@example.com")
+    with pytest.raises(DomainError) as error:
+        invite(partner=partner, admin=admin, email="three@example.com")
+    assert (error.value.code, error.value.status) == ("too_many_requests", 429)
+    assert error.value.retry_after > 0
+    # A day later the partner may invite again; other partners were never limited.
+    later = timezone.now() + timedelta(days=1, minutes=1)
+    invite(partner=partner, admin=admin, email="three@example.com", now=later)
+    other, other_admin = partner_with_admin(name="Globex", slug="globex")
+    invite(partner=other, admin=other_admin, email="three@example.com")
+
+
+def test_a_refused_invitation_does_not_count_towards_the_limit(company, settings):
+    settings.INVITATION_DAILY_LIMIT = 1
+    partner, admin = company
+    with pytest.raises(DomainError):
+        invite(partner=partner, admin=admin, email=admin.email)  # already_member
+    invite(partner=partner, admin=admin, email="one@example.com")
 
 
 # --- accepting ------------------------------------------------------------------
@@ -159,26 +213,41 @@ def test_a_member_elsewhere_is_refused_and_the_invitation_stays_open(company):
     invitations.invitation_accept(token=token, person=person)
 
 
-def test_accept_with_signup_creates_the_account(company):
+def test_accept_with_signup_creates_an_unconfirmed_account_and_mails_a_link(
+    company, django_capture_on_commit_callbacks
+):
     partner, admin = company
     _, token = invite(partner=partner, admin=admin, email="fresh@example.com")
-    user, membership = invitations.invitation_accept_with_signup(
-        token=token, password=DEFAULT_PASSWORD, first_name="Ada", last_name="Lovelace"
-    )
-    assert user.email == "fresh@example.com" and user.legal_name == "Ada Lovelace"
-    assert membership.partner == partner
-
-
-def test_accept_with_signup_for_an_existing_account_changes_nothing(company):
-    partner, admin = company
-    UserFactory(email="exists@example.com")
-    _, token = invite(partner=partner, admin=admin, email="exists@example.com")
-    with pytest.raises(DomainError) as error:
-        invitations.invitation_accept_with_signup(
-            token=token, password=DEFAULT_PASSWORD, first_name="A", last_name="B"
+    with django_capture_on_commit_callbacks(execute=True):
+        user, membership = invitations.invitation_accept_with_signup(
+            token=token, password=DEFAULT_PASSWORD, first_name="Ada", last_name="Lovelace"
         )
-    assert error.value.code == "duplicate_email"
+    assert user.email == "fresh@example.com" and user.legal_name == "Ada Lovelace"
+    assert user.email_confirmed_at is None
+    assert membership.partner == partner
+    assert mail.outbox[-1].to == ["fresh@example.com"]
+    assert "/accounts/confirm/" in mail.outbox[-1].body
+
+
+def test_accept_with_signup_for_an_existing_account_changes_nothing_and_tells_the_owner(
+    company, django_capture_on_commit_callbacks
+):
+    partner, admin = company
+    owner = UserFactory(email="exists@example.com")
+    password_hash = owner.password
+    _, token = invite(partner=partner, admin=admin, email="exists@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        result = invitations.invitation_accept_with_signup(
+            token=token, password="another-password-1", first_name="A", last_name="B"
+        )
+    assert result == (None, None)
     assert Invitation.objects.get().accepted_at is None
+    owner.refresh_from_db()
+    assert owner.password == password_hash
+    notice = mail.outbox[-1]
+    assert notice.to == ["exists@example.com"]
+    assert "already have an account" in notice.body
+    assert f"/partners/invitations/{token}/" in notice.body
 
 
 # --- roles and ending memberships -------------------------------------------------
@@ -307,10 +376,34 @@ def test_invitation_page_sign_up_then_accept(client, company):
             "password2": DEFAULT_PASSWORD,
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Check your e-mail" in response.content.decode()
     membership = Membership.objects.get(person__email="newbie@example.com")
     assert membership.partner == partner
-    assert int(client.session["_auth_user_id"]) == membership.person_id
+    assert "_auth_user_id" not in client.session
+
+
+def test_invitation_page_sign_up_answers_the_same_for_an_existing_account(client, company):
+    partner, admin = company
+    answers = []
+    for email in ("newbie@example.com", "exists@example.com"):
+        if email == "exists@example.com":
+            UserFactory(email=email)
+        _, token = invite(partner=partner, admin=admin, email=email)
+        response = client.post(
+            f"/partners/invitations/{token}/",
+            {
+                "first_name": "New",
+                "last_name": "Bie",
+                "password1": DEFAULT_PASSWORD,
+                "password2": DEFAULT_PASSWORD,
+            },
+        )
+        html = response.content.decode().replace(email, "EMAIL")
+        html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+        answers.append((response.status_code, html))
+    assert answers[0] == answers[1]
+    assert "exists already" not in answers[1][1]
 
 
 @pytest.mark.parametrize(
@@ -390,6 +483,35 @@ def test_people_page_actions(client, company, django_capture_on_commit_callbacks
     assert client.post(base + f"invitations/{invitation.pk}/revoke/").status_code == 302
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
+
+
+@pytest.mark.parametrize("status", ["applicant", "suspended"])
+def test_people_page_hides_the_invite_form_before_approval(client, company, status):
+    partner, admin = company
+    partner.status = status
+    partner.save()
+    client.force_login(admin)
+    base = f"/partners/{partner.slug}/people/"
+    page = client.get(base).content.decode()
+    assert 'action="' + base + 'invite/"' not in page
+    assert "Send invitation" not in page
+    refused = client.post(base + "invite/", {"email": "a@example.com", "role": "employee"})
+    assert refused.status_code == 403
+    assert "approved" in refused.content.decode() or "suspended" in refused.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_people_page_invite_limit_is_429_with_retry_after(client, company, settings):
+    settings.INVITATION_DAILY_LIMIT = 1
+    partner, admin = company
+    client.force_login(admin)
+    base = f"/partners/{partner.slug}/people/"
+    sent = client.post(base + "invite/", {"email": "a@example.com", "role": "employee"})
+    assert sent.status_code == 302
+    refused = client.post(base + "invite/", {"email": "b@example.com", "role": "employee"})
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "invitations in the last 24 hours" in refused.content.decode()
 
 
 def test_people_actions_are_hidden_from_other_companies(client, company):

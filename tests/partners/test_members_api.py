@@ -125,7 +125,7 @@ def test_bad_invitation_input(api, company, payload, status, code):
     assert not Invitation.objects.exists()
 
 
-def test_duplicate_invitation_and_member_elsewhere(api, company):
+def test_duplicate_invitation_and_members_here_or_elsewhere(api, company):
     _, _, headers = company
     url = "/api/v1/partners/northwind/invitations"
     first = api.post(
@@ -136,10 +136,17 @@ def test_duplicate_invitation_and_member_elsewhere(api, company):
         url, {"email": "X@example.com"}, content_type="application/json", headers=headers
     )
     assert (again.status_code, again.json()["code"]) == (409, "duplicate_invitation")
+    # A member elsewhere is invited like anyone: the answer tells nothing about them.
     busy = MembershipFactory().person
-    refused = api.post(url, {"email": busy.email}, content_type="application/json", headers=headers)
+    elsewhere = api.post(
+        url, {"email": busy.email}, content_type="application/json", headers=headers
+    )
+    assert elsewhere.status_code == 201
+    assert set(elsewhere.json()) == {"id", "email", "role", "partner", "created_at", "expires_at"}
+    # A member of this partner is on the inviter's own roster: saying so leaks nothing.
+    mine = MembershipFactory(partner=company[0]).person
+    refused = api.post(url, {"email": mine.email}, content_type="application/json", headers=headers)
     assert (refused.status_code, refused.json()["code"]) == (409, "already_member")
-    assert "another partner" in refused.json()["detail"]
     malformed = api.post(url, "{nope", content_type="application/json", headers=headers)
     assert (malformed.status_code, malformed.json()["code"]) == (400, "malformed_json")
 
@@ -212,3 +219,35 @@ def test_everyone_but_its_admins_and_staff_gets_404(api, company, staff_user):
     staff = _headers(staff_user)
     assert api.get("/api/v1/partners/northwind/members", headers=staff).status_code == 200
     assert api.get("/api/v1/partners/nope/members", headers=staff).status_code == 404
+
+
+@pytest.mark.parametrize("status", ["applicant", "suspended"])
+def test_unapproved_partners_cannot_invite_by_api(api, company, status):
+    partner, _, headers = company
+    partner.status = status
+    partner.save()
+    response = api.post(
+        "/api/v1/partners/northwind/invitations",
+        {"email": "a@example.com"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "partner_not_approved")
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
+
+
+def test_invitation_limit_by_api_is_429_with_retry_after(api, company, settings):
+    settings.INVITATION_DAILY_LIMIT = 1
+    _, _, headers = company
+    url = "/api/v1/partners/northwind/invitations"
+    first = api.post(
+        url, {"email": "a@example.com"}, content_type="application/json", headers=headers
+    )
+    assert first.status_code == 201
+    second = api.post(
+        url, {"email": "b@example.com"}, content_type="application/json", headers=headers
+    )
+    assert (second.status_code, second.json()["code"]) == (429, "too_many_requests")
+    assert int(second["Retry-After"]) > 0
+    assert set(second.json()) == {"detail", "code"}
