@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .admin_login import ConfirmedAdminAuthenticationForm
 from .models import User
 
 
@@ -12,7 +11,6 @@ def superuser_only(request) -> bool:
 
 admin.site.has_permission = superuser_only
 admin.site.site_header = "Partner Academy — system administration"
-admin.site.login_form = ConfirmedAdminAuthenticationForm
 
 
 @admin.register(User)

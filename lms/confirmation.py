@@ -145,6 +145,24 @@ def email_confirm(*, token: str):
     return user
 
 
+@transaction.atomic
+def email_confirm_by_reset(*, user) -> bool:
+    """A completed password reset proves the address too: confirm it (idempotent).
+
+    Returns True when this call confirmed it (and `email_confirmed` is sent on
+    commit, so what the person earned meanwhile is issued).
+    """
+    User = get_user_model()
+    now = timezone.now()
+    claimed = User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(
+        email_confirmed_at=now
+    )
+    if claimed:
+        user.email_confirmed_at = now
+        transaction.on_commit(lambda: email_confirmed.send(sender=User, user=user))
+    return bool(claimed)
+
+
 def _mail_on_commit(template: str, subject: str, recipient: str, context: dict) -> None:
     body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
     transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))

@@ -183,6 +183,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = AccessibleSetPasswordForm
     success_url = reverse_lazy("password_reset_complete")
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The link reached the inbox: the address is the person's.
+        confirmation.email_confirm_by_reset(user=form.user)
+        return response
+
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     form_class = AccessiblePasswordChangeForm

@@ -326,8 +326,6 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # ... and no superuser dashboard fetch of releases.wagtail.org (upgrades are
 # planned from the changelog, not from a banner).
 WAGTAIL_ENABLE_UPDATE_CHECK = False
-# Refuses accounts whose e-mail address is not confirmed yet (after the password).
-WAGTAILADMIN_USER_LOGIN_FORM = "lms.admin_login.ConfirmedWagtailLoginForm"
 
 # --- security headers (tightened in production.py) -------------------------
 X_FRAME_OPTIONS = "DENY"  # Wagtail overrides this to SAMEORIGIN for its preview panel
