@@ -8,6 +8,10 @@
     else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  // Shared with the pages' own scripts, which load after this one (all deferred).
+  window.Academy = window.Academy || {};
+  window.Academy.ready = ready;
+
   ready(function () {
     // Move focus to a form's error summary so keyboard and screen-reader users hear it first.
     var summary = document.getElementById("error-summary");

@@ -3,10 +3,8 @@
 (function () {
   "use strict";
 
-  function ready(fn) {
-    if (document.readyState !== "loading") fn();
-    else document.addEventListener("DOMContentLoaded", fn);
-  }
+  // js/academy.js (loaded first on every page) provides ready().
+  var ready = window.Academy.ready;
 
   // Reaching the end of a lesson (after scrolling to it) marks it complete through
   // the API; the "Mark complete" button stays the way to do it without JavaScript.

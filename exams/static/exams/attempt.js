@@ -10,12 +10,8 @@
 (function () {
   "use strict";
 
-  function ready(fn) {
-    if (document.readyState !== "loading") fn();
-    else document.addEventListener("DOMContentLoaded", fn);
-  }
-
-  ready(function () {
+  // js/academy.js (loaded first on every page) provides ready().
+  window.Academy.ready(function () {
     var configNode = document.getElementById("attempt-config");
     var form = document.getElementById("attempt-form");
     if (!configNode || !form) return;

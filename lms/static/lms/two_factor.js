@@ -2,7 +2,8 @@
 (function () {
   "use strict";
 
-  document.addEventListener("DOMContentLoaded", function () {
+  // js/academy.js (loaded first on every page) provides ready().
+  window.Academy.ready(function () {
     var button = document.querySelector("[data-print]");
     if (!button) return;
     button.hidden = false;
