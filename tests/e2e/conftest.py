@@ -130,3 +130,38 @@ def check_a11y():
         return result["violations"]
 
     return _check
+
+
+@pytest.fixture
+def sign_in(browser, live_server):
+    """sign_in(person, viewport) -> a signed-in page in its own browser context."""
+    from playwright.sync_api import expect
+
+    from tests.lms.factories import DEFAULT_PASSWORD
+
+    contexts = []
+
+    def _sign_in(person, viewport=DESKTOP):
+        extra = {"is_mobile": True, "has_touch": True} if viewport == MOBILE else {}
+        context = browser.new_context(
+            viewport=viewport, locale="en-GB", accept_downloads=True, **extra
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("E-mail").fill(person.email)
+        page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        return page
+
+    yield _sign_in
+    for context in contexts:
+        context.close()
+
+
+def no_sideways_scroll(page):
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{page.url} overflows horizontally by {overflow}px"

@@ -24,8 +24,14 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
-from tests.e2e.conftest import AXE_PATH, DESKTOP, MOBILE, SCREENSHOT_DIR, _format_violations
-from tests.lms.factories import DEFAULT_PASSWORD, UserFactory
+from tests.e2e.conftest import (
+    AXE_PATH,
+    MOBILE,
+    SCREENSHOT_DIR,
+    _format_violations,
+    no_sideways_scroll,
+)
+from tests.lms.factories import UserFactory
 
 pytestmark = [
     pytest.mark.e2e,
@@ -97,39 +103,11 @@ def certification(people):
     return certification
 
 
-@pytest.fixture
-def sign_in(browser, live_server):
-    """sign_in(person, viewport) -> a signed-in page in its own browser context."""
-    contexts = []
-
-    def _sign_in(person, viewport=DESKTOP):
-        context = browser.new_context(viewport=viewport, locale="en-GB", accept_downloads=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(live_server.url + "/accounts/login/")
-        page.get_by_label("E-mail").fill(person.email)
-        page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-        return page
-
-    yield _sign_in
-    for context in contexts:
-        context.close()
-
-
-def _no_sideways_scroll(page):
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} overflows horizontally by {overflow}px"
-
-
 def _view(page, shoot, check_a11y, name):
     page.evaluate("window.scrollTo(0, 0)")  # a sticky header would cover content in the shot
     shoot(page, name)
     check_a11y(page)
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
 
 
 def _check_admin_a11y(page):

@@ -21,8 +21,8 @@ from playwright.sync_api import expect
 from courses.demo import seed_courses, seed_events
 from courses.models import CourseIndexPage, CoursePage, Event, LessonPage
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
-from tests.e2e.conftest import AXE_PATH, DESKTOP, MOBILE, _format_violations
-from tests.lms.factories import DEFAULT_PASSWORD, UserFactory
+from tests.e2e.conftest import AXE_PATH, MOBILE, _format_violations, no_sideways_scroll
+from tests.lms.factories import UserFactory
 
 pytestmark = [
     pytest.mark.e2e,
@@ -75,35 +75,6 @@ def people(course_section):
     }
 
 
-@pytest.fixture
-def sign_in(browser, live_server):
-    """sign_in(person, viewport) -> a signed-in page in its own browser context."""
-    contexts = []
-
-    def _sign_in(person, viewport=DESKTOP):
-        extra = {"is_mobile": True, "has_touch": True} if viewport == MOBILE else {}
-        context = browser.new_context(viewport=viewport, locale="en-GB", **extra)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(live_server.url + "/accounts/login/")
-        page.get_by_label("E-mail").fill(person.email)
-        page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-        return page
-
-    yield _sign_in
-    for context in contexts:
-        context.close()
-
-
-def _no_sideways_scroll(page):
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} overflows horizontally by {overflow}px"
-
-
 def _check_admin_a11y(page):
     """axe-core on a Wagtail admin page: no serious or critical violations, except
     Draftail's editable area, which has no accessible name upstream (Wagtail's
@@ -121,7 +92,7 @@ def _check_admin_a11y(page):
 
 def _learner_view(page, shoot, check_a11y, name):
     check_a11y(page)
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     shoot(page, name)
 
 

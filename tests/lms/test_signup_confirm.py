@@ -10,25 +10,12 @@ from django.urls import reverse
 
 from lms import confirmation
 from tests.lms.factories import DEFAULT_PASSWORD, UserFactory
+from tests.lms.test_accounts import STRONG_PASSWORD, signup_data
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-STRONG_PASSWORD = "quiet-meadow-lantern-7"
 LINK_RE = re.compile(r"https?://[^/\s]+(/accounts/confirm/[^/\s]+/)")
-
-
-def signup_data(**overrides):
-    data = {
-        "email": "grace@example.com",
-        "first_name": "Grace",
-        "last_name": "Hopper",
-        "legal_name": "",
-        "password1": STRONG_PASSWORD,
-        "password2": STRONG_PASSWORD,
-    }
-    data.update(overrides)
-    return data
 
 
 def signup(client, django_capture_on_commit_callbacks, **overrides):
