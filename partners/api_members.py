@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from django.utils.text import slugify
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -100,6 +101,9 @@ class RoleIn(Schema):
 
 
 def _partner_for(request, slug: str) -> Partner:
+    # What is not a slug names no partner (and NUL would be a database error on PostgreSQL).
+    if len(slug) > 80 or slug != slugify(slug):
+        raise NotFound("Not found.")
     partner = Partner.objects.filter(slug=slug).first()
     if partner is None or not permissions.can(request.auth, "partner.manage_members", partner):
         raise NotFound("Not found.")
