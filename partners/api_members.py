@@ -42,7 +42,7 @@ class ErrorOut(Schema):
     code: str
 
 
-class CourseOut(Schema):
+class CompletedCourseOut(Schema):
     title: str
     slug: str
     completed_at: datetime
@@ -71,7 +71,7 @@ class MemberOut(Schema):
     name: str
     role: Literal["employee", "admin"]
     started: datetime
-    courses_completed: list[CourseOut]
+    courses_completed: list[CompletedCourseOut]
     attempts_count: int
     last_attempt: LastAttemptOut | None
     certifications: list[CertificationOut]
