@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 8000
 export PORT
 
-.PHONY: run test e2e lint bench install install-test migrate seed clean check
+.PHONY: run test e2e lint bench fuzz install install-test migrate seed clean check
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ lint: $(VENV)/.installed-test
 check: $(VENV)/.installed-test
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+## make fuzz: Schemathesis against a running server, per demo role (docs/security.md).
+fuzz: $(VENV)/.installed-test
+	$(PY) scripts/schemathesis.py
 
 ## make bench: the benchmark table (figures and ratios in the same run).
 bench: $(VENV)/.installed-test
