@@ -105,3 +105,20 @@ def test_attendance_ignores_ids_that_are_not_ids(bad_id):
     )
     assert response.status_code == 302
     assert EventRegistration.objects.get(person=learner).attended is True
+
+
+HUGE_ID = "9" * 25
+ID_PAGES = [
+    f"/events/{HUGE_ID}/calendar.ics",
+    f"/events/{HUGE_ID}/attendance/",
+    f"/exams/attempts/{HUGE_ID}/",
+    f"/exams/attempts/{HUGE_ID}/result/",
+    f"/exams/projects/review/{HUGE_ID}/",
+    f"/exams/projects/files/{HUGE_ID}/",
+    f"/partners/staff/applications/{HUGE_ID}/",
+]
+
+
+@pytest.mark.parametrize("url", ID_PAGES)
+def test_ids_beyond_64_bits_in_page_paths_are_404(staff_client, url):
+    assert staff_client.get(url).status_code == 404
