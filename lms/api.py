@@ -296,7 +296,7 @@ VALIDATION_ERROR_SCHEMA = {
     "required": ["detail", "code"],
 }
 # Answers any operation can give, whatever it does: the body guard and the
-# query/path check run before every view.
+# query check run before every view.
 COMMON_ERRORS = {
     400: "Unreadable body (`malformed_json`, `bad_request`)",
     404: "Not found (`not_found` or the endpoint's own code)",
