@@ -32,7 +32,8 @@ multipart boundary and refuses NUL in query parameters;
 parse, that nests too deeply, or whose strings or numbers no database column
 could hold (PostgreSQL refuses NUL and unpaired surrogates with an error, not a
 validation message). `document_error_responses` adds the error answers to
-every operation of the OpenAPI document.
+every operation of the OpenAPI document, `document_integer_bounds` the 64-bit
+range to its integers.
 
 Endpoints accept a personal token (`Authorization: Bearer …`) or the browser
 session with CSRF (see lms.api_auth). Other apps' routers are added at the
@@ -350,6 +351,19 @@ def document_error_responses(schema: dict) -> dict:
     return schema
 
 
+def document_integer_bounds(node) -> None:
+    """Give every integer in the document the 64-bit range the parser enforces."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            node.setdefault("minimum", MIN_INT64)
+            node.setdefault("maximum", MAX_INT64)
+        for child in node.values():
+            document_integer_bounds(child)
+    elif isinstance(node, list):
+        for child in node:
+            document_integer_bounds(child)
+
+
 class AcademyAPI(NinjaAPI):
     """NinjaAPI whose every URL answers errors in our JSON shape.
 
@@ -362,6 +376,7 @@ class AcademyAPI(NinjaAPI):
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_integer_bounds(schema.get("components", {}))
         return document_error_responses(schema)
 
     def _get_urls(self):
