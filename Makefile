@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 .DEFAULT_GOAL := help
 
-.PHONY: help run test e2e lint format bench install install-test migrate seed clean check
+.PHONY: help run test e2e lint format bench fuzz install install-test migrate seed clean check
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ format: $(VENV)/.installed-test
 check: $(VENV)/.installed-test
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+## make fuzz: Schemathesis against a running server, per demo role (docs/security.md).
+fuzz: $(VENV)/.installed-test
+	$(PY) scripts/schemathesis.py
 
 ## make bench: the benchmark table (figures and ratios in the same run).
 bench: $(VENV)/.installed-test

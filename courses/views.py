@@ -4,6 +4,8 @@ The enrol and "mark complete" forms post to the course and lesson pages
 themselves (their `serve()` hands POSTs here), then redirect (post/redirect/get).
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -19,6 +21,8 @@ from lms.errors import DomainError, NotFound, PermissionDenied
 
 from . import ics, selectors, services
 from .models import RegistrationStatus
+
+ATTENDED_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _sign_in_first(request, page):
@@ -142,7 +146,9 @@ def event_attendance(request, event_id: int):
     try:
         card = selectors.event_get_for(user=request.user, event_id=event_id)
         if request.method == "POST":
-            attended = [pk for pk in request.POST.getlist("attended") if pk.isdigit()]
+            # ASCII digits that fit a 64-bit id: "²".isdigit() is true but int() refuses
+            # it, and a longer number overflows the column (both were 500s).
+            attended = [pk for pk in request.POST.getlist("attended") if ATTENDED_ID.fullmatch(pk)]
             count = services.event_attendance_record(
                 by=request.user, event_id=event_id, attended_ids=attended
             )

@@ -5,7 +5,9 @@ Every answer that is not a success is `{"detail": str, "code": str}` (plus
 
 | status | code |
 |---|---|
-| 400 | `malformed_json`, `bad_request` |
+| 400 | `malformed_json` (a JSON body that is not JSON, or nested deeper than |
+|     | MAX_JSON_DEPTH), `bad_request` (any other unreadable body: a multipart |
+|     | body with no or a broken boundary, a bad Content-Length) |
 | 401 | `not_authenticated`, `invalid_credentials`, `invalid_token`, `token_expired`, |
 |     | `token_revoked`, `otp_required` (the account needs a second factor: send `otp`), |
 |     | `otp_invalid` (wrong, used or malformed `otp`) |
@@ -14,13 +16,26 @@ Every answer that is not a success is `{"detail": str, "code": str}` (plus
 | 405 | `method_not_allowed` |
 | 409 | `conflict` and the codes of `lms.errors.Conflict` raised by services |
 | 413 | `payload_too_large` (body over settings.API_MAX_BODY_BYTES) |
-| 422 | `validation_error` |
+| 415 | `unsupported_media_type` (JSON endpoints take `application/json`, the |
+|     | upload endpoint `multipart/form-data`) |
+| 422 | `validation_error` (also: NUL characters or unpaired surrogates in any |
+|     | string of the body or the query; integers outside 64 bits) |
 | 429 | `too_many_attempts` (sign-in lockout), `too_many_requests` (throttles), |
 |     | `otp_throttled` (wrong `otp` codes: wait `Retry-After` seconds) |
 | 500 | `internal_error` |
 
 Services raise `lms.errors.DomainError` subclasses; their `status`, `code`,
 `message` and `extra` become the answer.
+
+Hostile input is refused here, once, for every endpoint, before a service or
+the database sees it: `AcademyAPI._guard_view` bounds the body, checks a
+multipart boundary and refuses NUL in query parameters;
+`StrictJSONParser` refuses a body that is not `application/json`, that does not
+parse, that nests too deeply, or whose strings or numbers no database column
+could hold (PostgreSQL refuses NUL and unpaired surrogates with an error, not a
+validation message). `document_error_responses` adds the error answers to
+every operation of the OpenAPI document, `document_integer_bounds` the 64-bit
+range to its integers.
 
 Endpoints accept a personal token (`Authorization: Bearer …`) or the browser
 session with CSRF (see lms.api_auth). The apps' routers are mounted on `api`
@@ -31,6 +46,7 @@ to `/me` with `register_me_extension`.
 import functools
 import json
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime
 from io import BytesIO
@@ -38,10 +54,13 @@ from typing import Annotated, Literal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpResponseNotAllowed, UnreadablePostError
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, re_path
+from django.utils.http import parse_header_parameters
 from ninja import Field, NinjaAPI, Path, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -64,6 +83,7 @@ HTTP_ERROR_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     422: "validation_error",
     429: "too_many_requests",
 }
@@ -79,22 +99,141 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+JSON_CONTENT_TYPE = "application/json"
+MULTIPART_CONTENT_TYPE = "multipart/form-data"
+# Deeper than any body of ours; bounds the work a body can cause.
+MAX_JSON_DEPTH = 32
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-class StrictJSONParser(Parser):
-    """json.loads, but every failure is a 400 `malformed_json` (never a 500).
+def unstorable_text_reason(value: str) -> str | None:
+    """Why no database text column could store `value` (None when it could).
 
-    Covers bad syntax, bad UTF-8, NaN/Infinity, absurdly long integers and
-    nesting deep enough to hit Python's recursion limit.
+    PostgreSQL refuses NUL outright, and an unpaired UTF-16 surrogate (which
+    JSON's \\ud800 escapes and Python's own decoding let through) cannot be
+    encoded to UTF-8 at all: both would be a 500 from the driver.
+    """
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode (no unpaired surrogates)"
+    return None
+
+
+def json_value_errors(value, loc: tuple = ("body",)) -> list[dict]:
+    """Validation errors (ninja's shape) for what no column could hold, at any depth.
+
+    Strings and object keys with NUL or unpaired surrogates, integers outside
+    64 bits and non-finite numbers (1e999 parses as infinity) are errors;
+    nesting beyond MAX_JSON_DEPTH is MalformedJSON.
+    """
+    errors: list[dict] = []
+    stack = [(value, loc, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, str):
+            reason = unstorable_text_reason(item)
+            if reason:
+                errors.append({"loc": where, "msg": reason, "type": "value_error"})
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not MIN_INT64 <= item <= MAX_INT64:
+                errors.append(
+                    {"loc": where, "msg": "must fit in 64 bits", "type": "int_out_of_range"}
+                )
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                errors.append({"loc": where, "msg": "must be finite", "type": "finite_number"})
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise MalformedJSON(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(key, str) and unstorable_text_reason(key):
+                    errors.append(
+                        {"loc": (*where, key), "msg": "invalid key", "type": "value_error"}
+                    )
+                    continue
+                stack.append((child, (*where, key), depth + 1))
+    return errors
+
+
+class StrictJSONParser(Parser):
+    """json.loads for `application/json` bodies; every failure is a 4xx (never a 500).
+
+    Another content type is 415 `unsupported_media_type`. Bad syntax, bad
+    UTF-8, NaN/Infinity, integers too long to convert and nesting deeper than
+    MAX_JSON_DEPTH are 400 `malformed_json`. Valid JSON holding what the
+    database cannot store (see json_value_errors) is 422 `validation_error`.
+    ninja calls this only for operations that take a JSON body, and only
+    when the body is not empty.
     """
 
     def parse_body(self, request):
+        if request.content_type != JSON_CONTENT_TYPE:
+            raise UnsupportedMediaType(
+                f"Send the body as {JSON_CONTENT_TYPE} (got {request.content_type or 'none'})."
+            )
         try:
-            return json.loads(request.body, parse_constant=_reject_constant)
+            data = json.loads(request.body, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
             raise MalformedJSON("The request body is not valid JSON.") from error
+        errors = json_value_errors(data)
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+def check_multipart_boundary(request) -> None:
+    """400 `bad_request` for a multipart body whose boundary Django cannot use.
+
+    Django raises MultiPartParserError from whatever first reads request.POST
+    (django-axes after a failed sign-in, the session's CSRF check), deep in
+    code that expects a readable form; refusing here keeps that a 400.
+    """
+    if request.content_type != MULTIPART_CONTENT_TYPE:
+        return
+    _, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+    boundary = params.get("boundary")
+    if not boundary or not MultiPartParser.boundary_re.fullmatch(boundary):
+        raise DomainError(
+            "The multipart body has no usable boundary in its Content-Type.",
+            code="bad_request",
+        )
+
+
+def check_query_storable(request) -> None:
+    """422 for a query parameter holding NUL (PostgreSQL cannot compare with it).
+
+    Query strings are decoded with replacement characters, so unpaired
+    surrogates cannot get here; %00 can. Path parameters are each endpoint's
+    business (a malformed id or slug is its 404 or 422), as are their patterns.
+    """
+    errors = []
+    for key, values in request.GET.lists():
+        if unstorable_text_reason(key):
+            errors.append(
+                {"loc": ("query",), "msg": "invalid parameter name", "type": "value_error"}
+            )
+            continue
+        for value in values:
+            reason = unstorable_text_reason(value)
+            if reason:
+                errors.append({"loc": ("query", key), "msg": reason, "type": "value_error"})
+    if errors:
+        raise ValidationError(errors)
 
 
 def read_body_limited(request, limit: int) -> None:
@@ -134,14 +273,114 @@ def read_body_limited(request, limit: int) -> None:
     request._stream = BytesIO(body)
 
 
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+    "required": ["detail", "code"],
+}
+VALIDATION_ERROR_SCHEMA = {
+    "title": "ValidationError",
+    "type": "object",
+    "properties": {
+        **ERROR_SCHEMA["properties"],
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": "string"}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+                "required": ["loc", "msg", "type"],
+            },
+        },
+    },
+    "required": ["detail", "code"],
+}
+# Answers any operation can give, whatever it does: the body guard and the
+# query check run before every view.
+COMMON_ERRORS = {
+    400: "Unreadable body (`malformed_json`, `bad_request`)",
+    404: "Not found (`not_found` or the endpoint's own code)",
+    413: "Body too large (`payload_too_large`)",
+    422: "Invalid parameters or fields (`validation_error` or the endpoint's own code)",
+    429: "Too many requests (`too_many_requests`, `too_many_attempts`); see Retry-After",
+}
+AUTHENTICATED_ERRORS = {
+    401: "Not signed in, or a bad token (`not_authenticated`, `invalid_token`, …)",
+    403: "Not allowed (`permission_denied`, `csrf_failed`)",
+}
+BODY_ERRORS = {415: "Unsupported Content-Type (`unsupported_media_type`)"}
+UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def document_error_responses(schema: dict) -> dict:
+    """Add the `{detail, code}` answers every operation can give to its responses.
+
+    Endpoints list their own success and domain answers; the ones that come
+    from the API root (auth, body guard, parser, throttles) are added here so
+    the document stays true for every endpoint without anyone repeating them.
+    An endpoint's own entry for a status is kept.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ApiError"] = ERROR_SCHEMA
+    components["ApiValidationError"] = VALIDATION_ERROR_SCHEMA
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            errors = dict(COMMON_ERRORS)
+            if operation.get("security"):
+                errors.update(AUTHENTICATED_ERRORS)
+            if "requestBody" in operation or method in UNSAFE_METHODS:
+                errors.update(BODY_ERRORS)
+            responses = operation["responses"]
+            for status, description in sorted(errors.items()):
+                reference = "ApiValidationError" if status == 422 else "ApiError"
+                entry = responses.setdefault(str(status), {"description": description})
+                entry.setdefault("description", description)
+                entry["content"] = {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{reference}"}}
+                }
+                if status == 429:
+                    entry["headers"] = {
+                        "Retry-After": {
+                            "description": "Seconds to wait before trying again",
+                            "schema": {"type": "string"},
+                        }
+                    }
+    return schema
+
+
+def document_integer_bounds(node) -> None:
+    """Give every integer in the document the 64-bit range the parser enforces."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            node.setdefault("minimum", MIN_INT64)
+            node.setdefault("maximum", MAX_INT64)
+        for child in node.values():
+            document_integer_bounds(child)
+    elif isinstance(node, list):
+        for child in node:
+            document_integer_bounds(child)
+
+
 class AcademyAPI(NinjaAPI):
     """NinjaAPI whose every URL answers errors in our JSON shape.
 
     Each view is wrapped to bound the request body before anything parses it
-    (auth's CSRF check reads form bodies too) and to turn ninja's bare 405
+    (auth's CSRF check reads form bodies too), to refuse a multipart body
+    without a usable boundary and query parameters holding NUL, and to turn ninja's bare 405
     into JSON; a last catch-all answers 404 for unknown paths under the API
     instead of letting Wagtail's HTML 404 page do it.
     """
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_integer_bounds(schema.get("components", {}))
+        return document_error_responses(schema)
 
     def _get_urls(self):
         patterns = []
@@ -162,7 +401,9 @@ class AcademyAPI(NinjaAPI):
         def guarded(request, *args, **kwargs):
             try:
                 read_body_limited(request, settings.API_MAX_BODY_BYTES)
-            except DomainError as error:
+                check_multipart_boundary(request)
+                check_query_storable(request)
+            except (DomainError, ValidationError) as error:
                 return self.on_exception(request, error)
             try:
                 response = view(request, *args, **kwargs)
@@ -257,6 +498,8 @@ def _http_error(request, exc: HttpError):
     # ninja wraps parser errors ("Cannot parse request body") in HttpError(400).
     if isinstance(exc.__cause__, DomainError):
         return _domain_error(request, exc.__cause__)
+    if isinstance(exc.__cause__, ValidationError):
+        return _validation_error(request, exc.__cause__)
     code = HTTP_ERROR_CODES.get(exc.status_code, "error")
     if exc.status_code == 403 and "csrf" in exc.message.lower():
         code = "csrf_failed"
@@ -275,6 +518,29 @@ def _permission_denied(request, exc: DjangoPermissionDenied):
         status=403,
         code="permission_denied",
         detail="You do not have permission to do this.",
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(UnreadablePostError)
+def _unreadable_body(request, exc: Exception):
+    # A form body Django could not read (cut short, malformed parts), from
+    # whichever code read request.POST or request.FILES first.
+    return error_response(
+        request, status=400, code="bad_request", detail="The request body could not be read."
+    )
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request, exc: SuspiciousOperation):
+    # Django's own limits on form bodies (DATA_UPLOAD_MAX_*): too large, too
+    # many fields or files. Django's handler would answer 400 too, as HTML.
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(
+            request, status=413, code="payload_too_large", detail="The form body is too large."
+        )
+    return error_response(
+        request, status=400, code="bad_request", detail="The request body could not be read."
     )
 
 

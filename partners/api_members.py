@@ -27,6 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from django.utils.text import slugify
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -46,7 +47,7 @@ class ErrorOut(Schema):
     code: str
 
 
-class CourseOut(Schema):
+class CompletedCourseOut(Schema):
     title: str
     slug: str
     completed_at: datetime
@@ -75,7 +76,7 @@ class MemberOut(Schema):
     name: str
     role: Literal["employee", "admin"]
     started: datetime
-    courses_completed: list[CourseOut]
+    courses_completed: list[CompletedCourseOut]
     attempts_count: int
     last_attempt: LastAttemptOut | None
     certifications: list[CertificationOut]
@@ -105,6 +106,9 @@ class RoleIn(Schema):
 
 
 def _partner_for(request, slug: str) -> Partner:
+    # What is not a slug names no partner (and NUL would be a database error on PostgreSQL).
+    if len(slug) > 80 or slug != slugify(slug):
+        raise NotFound("Not found.")
     partner = Partner.objects.filter(slug=slug).first()
     if partner is None or not permissions.can(request.auth, "partner.manage_members", partner):
         raise NotFound("Not found.")

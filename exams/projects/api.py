@@ -9,8 +9,9 @@ Public contract (clients depend on it: keep paths and fields):
                                           415 `unsupported_file_type`, 422 `unsafe_archive`,
                                           `invalid_repository_url`, `empty_submission`,
                                           `too_many_files`, `notes_too_long`; 409
-                                          `submission_open`, `already_passed`; 400
-                                          `multipart_required`
+                                          `submission_open`, `already_passed`; 415
+                                          `unsupported_media_type` for any other
+                                          content type
 - GET  /submissions/{id}                  status, files, and per-criterion feedback once
                                           decided (the learner, its graders, staff)
 - GET  /review-queue                      instructors: open work, oldest first
@@ -30,13 +31,14 @@ global cap before Django parses the body.
 """
 
 from datetime import datetime
+from typing import Annotated
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Path, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StringConstraints
 
 from lms.api_auth import BearerTokenAuth, CsrfSessionAuth
 from lms.errors import DomainError
@@ -160,12 +162,19 @@ class ClaimOut(Schema):
     claimed_until: datetime
 
 
+# Keys are criterion ids (digits of a 64-bit id); comments fit Review.comment's limit.
+CriterionKey = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+CriterionComment = Annotated[str, StringConstraints(max_length=project_services.COMMENT_MAX)]
+
+
 class ReviewIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    scores: dict[str, int] = Field(..., max_length=200)
+    scores: dict[CriterionKey, int] = Field(..., max_length=200)
     comment: str = Field("", max_length=project_services.COMMENT_MAX)
-    criterion_comments: dict[str, str] = Field(default_factory=dict, max_length=200)
+    criterion_comments: dict[CriterionKey, CriterionComment] = Field(
+        default_factory=dict, max_length=200
+    )
 
 
 class ReviewResultOut(Schema):
@@ -331,11 +340,38 @@ class ParsingSafeAuth:
         422: ErrorOut,
     },
     summary="Submit your project (multipart: files, repository_url, notes)",
+    # The view reads the form itself (after the size guard), so ninja cannot
+    # describe the body; this does, for the docs and for API fuzzers.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "files": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                                "maxItems": project_services.MAX_FILES,
+                            },
+                            "repository_url": {"type": "string", "maxLength": 500},
+                            "notes": {"type": "string", "maxLength": project_services.NOTES_MAX},
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 def submission_create(request, slug: str = Slug):
     brief = project_selectors.brief_get_published(slug=slug)
     if request.content_type != "multipart/form-data":
-        raise DomainError("Send the submission as multipart/form-data.", code="multipart_required")
+        raise DomainError(
+            "Send the submission as multipart/form-data.",
+            code="unsupported_media_type",
+            status=415,
+        )
     _check_declared_length(request, brief.max_upload_bytes)
     files = _reading_form(lambda: request.FILES.getlist("files"))
     repository_url = request.POST.get("repository_url", "")

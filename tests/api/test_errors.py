@@ -97,9 +97,9 @@ def test_missing_body_is_422(api_client):
 
 
 @pytest.mark.django_db
-def test_form_encoded_body_is_400_malformed_json(api_client):
+def test_form_encoded_body_is_415(api_client):
     response = api_client.post(TOKEN_URL, {"email": "a@example.com", "password": "x"})
-    assert_error(response, 400, "malformed_json")
+    assert_error(response, 415, "unsupported_media_type")
 
 
 @pytest.mark.django_db
@@ -296,3 +296,71 @@ def test_unexpected_error_is_generic_500_json(bearer, monkeypatch):
     body = assert_error(response, 500, "internal_error")
     assert "secret internals" not in response.content.decode()
     assert set(body) == {"detail", "code"}
+
+
+# --- unreadable form bodies (whatever reads request.POST first) ------------------------
+
+
+@pytest.mark.django_db
+def test_session_post_with_multipart_without_boundary_is_400(csrf_client):
+    # The session's CSRF check reads request.POST, which Django cannot parse here.
+    token = csrf_token_for(csrf_client)
+    response = csrf_client.generic(
+        "POST",
+        "/api/v1/courses/anything/enrolment",
+        b"--x\r\n\r\n",
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": token},
+    )
+    assert_error(response, 400, "bad_request")
+
+
+@pytest.mark.django_db
+def test_session_post_with_too_many_form_fields_is_400(csrf_client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    token = csrf_token_for(csrf_client)
+    response = csrf_client.generic(
+        "POST",
+        "/api/v1/courses/anything/enrolment",
+        "&".join(f"f{i}=1" for i in range(50)),
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-CSRFToken": token},
+    )
+    assert_error(response, 400, "bad_request")
+
+
+@pytest.mark.django_db
+def test_json_nested_deeper_than_the_limit_is_400(api_client):
+    body = b'{"email": ' + b"[" * 40 + b"]" * 40 + b', "password": "x"}'
+    body = assert_error(post_raw(api_client, TOKEN_URL, body), 400, "malformed_json")
+    assert "deeper" in body["detail"]
+
+
+@pytest.mark.django_db
+def test_json_nested_within_the_limit_reaches_validation(api_client):
+    body = b'{"email": ' + b"[" * 10 + b"]" * 10 + b', "password": "x"}'
+    assert_error(post_raw(api_client, TOKEN_URL, body), 422, "validation_error")
+
+
+@pytest.mark.django_db
+def test_nul_anywhere_in_the_body_names_its_place(api_client):
+    body = b'{"email": "a@example.com", "password": "x", "name": ["ok", {"k": "\\u0000"}]}'
+    errors = assert_error(post_raw(api_client, TOKEN_URL, body), 422, "validation_error")["errors"]
+    assert errors == [
+        {
+            "loc": ["body", "name", "1", "k"],
+            "msg": "must not contain NUL characters",
+            "type": "value_error",
+        }
+    ]
+
+
+@pytest.mark.django_db
+def test_json_with_charset_parameter_is_accepted(api_client):
+    response = api_client.generic(
+        "POST",
+        TOKEN_URL,
+        b'{"email": "nobody@example.com", "password": "x"}',
+        content_type="application/json; charset=utf-8",
+    )
+    assert_error(response, 401, "invalid_credentials")

@@ -36,3 +36,27 @@ def test_docs_page_uses_our_static_files(api_client):
     html = response.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn.jsdelivr.net" not in html  # blocked by our Content-Security-Policy
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_the_errors_the_api_root_gives(api_client):
+    schema = api_client.get("/api/v1/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            documented = set(operation["responses"])
+            assert {"400", "404", "413", "422", "429"} <= documented, (method, path)
+            if operation.get("security"):
+                assert {"401", "403"} <= documented, (method, path)
+            if "requestBody" in operation:
+                assert "415" in documented, (method, path)
+            assert "Retry-After" in operation["responses"]["429"]["headers"]
+    error = schema["components"]["schemas"]["ApiError"]
+    assert set(error["required"]) == {"detail", "code"}
+
+
+@pytest.mark.django_db
+def test_body_integers_are_documented_as_64_bit(api_client):
+    schema = api_client.get("/api/v1/openapi.json").json()
+    choice_ids = schema["components"]["schemas"]["ItemSaveIn"]["properties"]["choice_ids"]
+    integer = next(o for o in choice_ids["anyOf"] if o.get("type") == "array")["items"]
+    assert (integer["minimum"], integer["maximum"]) == (-(2**63), 2**63 - 1)

@@ -132,7 +132,7 @@ def test_oversized_body_refused_before_parsing(api, brief):
 
 
 def test_json_body_refused(api, brief):
-    assert_error(api.post("/projects/payment-flow/submissions", {}), 400, "multipart_required")
+    assert_error(api.post("/projects/payment-flow/submissions", {}), 415, "unsupported_media_type")
 
 
 def test_unknown_and_unpublished_project(api):
