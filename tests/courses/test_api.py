@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from courses import services
 from courses.models import Enrolment, LessonProgress
 from lms.tokens import token_create
-from tests.api.helpers import assert_error
+from tests.lms.api.helpers import assert_error
 
 from .factories import CoursePageFactory, LessonPageFactory, course_with_lessons
 

@@ -12,7 +12,7 @@ from courses import ics, selectors, services
 from courses.models import Event, EventRegistration
 from lms.errors import Conflict, NotFound, PermissionDenied
 from lms.tokens import token_create
-from tests.api.helpers import assert_error
+from tests.lms.api.helpers import assert_error
 from tests.lms.factories import MODEL_BACKEND, UserFactory
 
 from .factories import EventFactory

@@ -13,7 +13,7 @@ from courses import selectors, services
 from courses.models import LessonProgress
 from lms.errors import NotFound
 from lms.tokens import token_create
-from tests.api.helpers import assert_error
+from tests.lms.api.helpers import assert_error
 
 from .factories import CoursePageFactory, course_with_lessons
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 from exams import services
 from exams.models import Attempt, AttemptStatus, Choice, QuestionKind
 from lms.tokens import token_create
-from tests.api.helpers import assert_error, csrf_token_for
 from tests.exams.factories import make_exam
+from tests.lms.api.helpers import assert_error, csrf_token_for
 from tests.lms.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,6 @@ from django.test import Client
 from exams.models import Submission, SubmissionFile
 from exams.projects import services as project_services
 from lms.tokens import token_create
-from tests.api.helpers import assert_error
 from tests.exams.project_factories import (
     PDF,
     make_brief,
@@ -15,6 +14,7 @@ from tests.exams.project_factories import (
     upload,
     zip_bytes,
 )
+from tests.lms.api.helpers import assert_error
 from tests.lms.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -243,7 +243,7 @@ def test_malformed_review_bodies(grader_api, brief, body):
 
 
 def test_session_upload_with_csrf(client, brief, learner):
-    from tests.api.helpers import csrf_token_for
+    from tests.lms.api.helpers import csrf_token_for
 
     client.force_login(learner, backend="django.contrib.auth.backends.ModelBackend")
     client = Client(enforce_csrf_checks=True)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from lms.models import ApiToken
 from lms.tokens import token_create
-from tests.api.helpers import assert_error, csrf_token_for
+from tests.lms.api.helpers import assert_error, csrf_token_for
 from tests.lms.factories import UserFactory
 from tests.partners.factories import MembershipFactory, PartnerAdminFactory
 

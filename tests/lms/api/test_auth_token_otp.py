@@ -9,7 +9,7 @@ from django.test import Client
 from lms import two_factor
 from lms.models import ApiToken
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
-from tests.api.helpers import assert_error
+from tests.lms.api.helpers import assert_error
 from tests.lms.factories import DEFAULT_PASSWORD, UserFactory
 from tests.lms.test_two_factor import KEY, code_for, with_app, wrong_code
 

@@ -9,7 +9,7 @@ from lms import api as api_module
 from lms import tokens
 from lms.api import PayloadTooLarge, read_body_limited
 from lms.errors import Conflict, PermissionDenied
-from tests.api.helpers import assert_error, csrf_token_for
+from tests.lms.api.helpers import assert_error, csrf_token_for
 
 TOKEN_URL = "/api/v1/auth/token"
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from lms.models import ApiToken
 from lms.tokens import token_create, token_revoke
-from tests.api.helpers import assert_error
+from tests.lms.api.helpers import assert_error
 from tests.lms.factories import DEFAULT_PASSWORD, UserFactory
 
 TOKEN_URL = "/api/v1/auth/token"
