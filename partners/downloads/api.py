@@ -1,0 +1,94 @@
+"""Certificates zip JSON API (a ninja Router mounted by cms.api at /api/v1/).
+
+Partner admins of that partner and programme staff; everyone else and unknown
+slugs 404 `not_found`. A GET never starts anything:
+
+- POST /partners/{slug}/certificates.zip   starts a build: 202 `{bundle_id,
+  status, done, total}`. A fresh bundle (ready or being built, newer than the
+  latest credential or membership change) is returned instead of building
+  another. Starting a build counts against PARTNER_BUILD_RATE_LIMIT per hour:
+  429 `too_many_requests` with Retry-After.
+- GET  /partners/{slug}/certificates.zip   the latest bundle's progress: 200
+  `{bundle_id, status, done, total, url}`; `url` is null until it is ready,
+  then the zip's address (below). 404 `not_found` when none was ever started.
+- GET  /partners/{slug}/bundles/{bundle_id}/certificates.zip   the ready zip
+  (application/zip, attachment); 404 `not_found` otherwise.
+"""
+
+from typing import Literal
+
+from ninja import Path, Router, Schema, Status
+
+from lms.errors import NotFound
+
+from ..models import BundleStatus
+from ..status.api import ErrorOut, partner_visible_or_404
+from . import services as downloads
+from .views import bundle_file_response
+
+router = Router(tags=["partners"])
+
+MAX_ID = 2**63 - 1
+
+
+class BundleProgressOut(Schema):
+    bundle_id: int
+    status: Literal["queued", "running", "ready", "failed"]
+    done: int
+    total: int
+
+
+class BundleStateOut(BundleProgressOut):
+    url: str | None
+
+
+def _file_path(slug: str, bundle_id: int) -> str:
+    return f"/api/v1/partners/{slug}/bundles/{bundle_id}/certificates.zip"
+
+
+@router.post(
+    "/partners/{slug}/certificates.zip",
+    response={202: BundleProgressOut, 404: ErrorOut, 429: ErrorOut},
+    summary="Start building every current member's active certificate PDF as one zip",
+)
+def partner_certificates_zip_start(request, slug: str):
+    partner = partner_visible_or_404(request.auth, slug)
+    bundle, _started = downloads.bundle_start(partner=partner, requested_by=request.auth)
+    bundle.refresh_from_db()  # a synchronous build (small partner, tests) may have finished
+    return Status(202, downloads.bundle_progress(bundle))
+
+
+@router.get(
+    "/partners/{slug}/certificates.zip",
+    response={200: BundleStateOut, 404: ErrorOut},
+    summary="Progress of the latest certificates zip (never starts one)",
+)
+def partner_certificates_zip_state(request, slug: str):
+    partner = partner_visible_or_404(request.auth, slug)
+    bundle = downloads.bundle_latest(partner=partner)
+    if bundle is None:
+        raise NotFound("No certificates zip was started for this partner; POST to start one.")
+    ready = bundle.status == BundleStatus.READY
+    url = request.build_absolute_uri(_file_path(partner.slug, bundle.pk)) if ready else None
+    return {**downloads.bundle_progress(bundle), "url": url}
+
+
+@router.get(
+    "/partners/{slug}/bundles/{bundle_id}/certificates.zip",
+    response={404: ErrorOut},
+    summary="Download a ready certificates zip",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The zip (attachment)",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def partner_certificates_zip_file(request, slug: str, bundle_id: int = Path(..., ge=1, le=MAX_ID)):
+    partner = partner_visible_or_404(request.auth, slug)
+    bundle = downloads.bundle_get(partner=partner, bundle_id=bundle_id)
+    if bundle is None or bundle.status != BundleStatus.READY:
+        raise NotFound("No such ready certificates zip.")
+    return bundle_file_response(partner, bundle)
