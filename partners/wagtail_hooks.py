@@ -1,0 +1,16 @@
+"""The partners app's Wagtail admin screens, one module per feature.
+
+Wagtail loads only an app's top-level `wagtail_hooks` module, so this one
+imports each feature's screens; importing them registers their menus,
+permission policies and log actions:
+
+- "Partners" (partner companies, memberships): partners.membership.wagtail_hooks
+- "Track status" (track rules, technical verifications, apps figures):
+  partners.status.wagtail_hooks
+- "Applications" (applications, agreement versions):
+  partners.applications.wagtail_hooks
+"""
+
+from .applications import wagtail_hooks as applications_wagtail_hooks  # noqa: F401
+from .membership import wagtail_hooks as membership_wagtail_hooks  # noqa: F401
+from .status import wagtail_hooks as status_wagtail_hooks  # noqa: F401
