@@ -12,8 +12,9 @@
   (partners.agreements.services). A version somebody accepted is kept as the record of
   what they agreed to: its edit and delete screens refuse with a message.
 
-Access: the permission policies registered in partners.status.wagtail_hooks
-(programme staff and superusers). "decide" is the approve/reject action.
+Access: the permission policies registered at the end of this module
+(programme staff and superusers, partners.membership.policies.StaffPolicy).
+"decide" is the approve/reject action. Loaded by partners.wagtail_hooks.
 """
 
 import django_filters
@@ -28,6 +29,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.views.generic import TemplateView
+from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -40,12 +42,14 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import ListingButton
 from wagtail.log_actions import log
+from wagtail.permissions import register_permission_policy
 
 from certificates.rules import add_months
 from lms.admin_forms import DomainErrorAsFormErrorMixin
 from lms.errors import DomainError
 
 from ..agreements import services as agreements
+from ..membership.policies import StaffPolicy
 from ..models import PartnerAgreement, PartnerApplication, Track
 from . import services as applications
 
@@ -661,3 +665,15 @@ class ApplicationsMenu(ViewSetGroup):
         ApplicationViewSet("admin_partner_applications", url_prefix="partner-applications"),
         AgreementViewSet("admin_partner_agreements", url_prefix="partner-agreements"),
     )
+
+
+register_permission_policy(PartnerApplication, StaffPolicy(PartnerApplication, {"view", DECIDE}))
+register_permission_policy(
+    PartnerAgreement, StaffPolicy(PartnerAgreement, {"view", "add", "change", "delete"})
+)
+hooks.register("register_log_actions", register_log_actions)
+
+
+@hooks.register("register_admin_viewset")
+def register_applications_menu():
+    return ApplicationsMenu()

@@ -5,13 +5,12 @@
   Saving recomputes every partner's status in the background (partners.receivers).
 - "Technical verifications" and "Apps figures": read-only history lists; new
   decisions and figures are recorded on the partner dashboard
-  (/partners/<slug>/), which goes through partners.status.services so history is never
-  rewritten.
-- "Applications" and "Agreement versions" (partners.applications.wagtail_hooks):
-  staff decide partner applications and publish agreement versions.
+  (/partners/<slug>/), which goes through partners.status.services so history
+  is never rewritten.
 
-Access: programme staff (lms.permissions) and superusers; Django model
-permissions are not needed for these screens.
+Access: programme staff (lms.permissions) and superusers
+(partners.membership.policies.StaffPolicy); Django model permissions are not
+needed for these screens. Loaded by partners.wagtail_hooks.
 """
 
 from django import forms
@@ -19,35 +18,14 @@ from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.permission_policies.base import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from lms.permissions import is_programme_staff
-
-from ..applications.wagtail_hooks import DECIDE, ApplicationsMenu, register_log_actions
+from ..membership.policies import StaffPolicy
 from ..models import (
     AppMilestoneFigure,
-    PartnerAgreement,
-    PartnerApplication,
     TechnicalVerification,
     TrackRuleSetting,
 )
-
-
-class StaffPolicy(ModelPermissionPolicy):
-    """Programme staff may do `allowed` actions; nobody else but superusers."""
-
-    def __init__(self, model, allowed):
-        super().__init__(model)
-        self.allowed = frozenset(allowed)
-
-    def user_has_permission(self, user, action):
-        if action not in self.allowed:
-            return False
-        return bool(user.is_active and (user.is_superuser or is_programme_staff(user)))
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, a) for a in actions)
 
 
 class TrackRuleForm(WagtailAdminModelForm):
@@ -134,15 +112,3 @@ class TrackStatusMenu(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_track_status_menu():
     return TrackStatusMenu()
-
-
-register_permission_policy(PartnerApplication, StaffPolicy(PartnerApplication, {"view", DECIDE}))
-register_permission_policy(
-    PartnerAgreement, StaffPolicy(PartnerAgreement, {"view", "add", "change", "delete"})
-)
-hooks.register("register_log_actions", register_log_actions)
-
-
-@hooks.register("register_admin_viewset")
-def register_applications_menu():
-    return ApplicationsMenu()
