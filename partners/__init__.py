@@ -15,10 +15,10 @@ back up:
 - `roster/`        reads of members, open invitations and the staff partner
                    list (`selectors`); the members API (`api`).
 - `applications/`  a company applies, staff decide (`services`); the
-                   Applications admin menu with agreement versions
-                   (`wagtail_hooks`).
+                   Applications admin menu (`wagtail_hooks`).
 - `invitations/`   partner admins invite people; single-use links (`services`).
-- `agreements/`    partner agreement versions (`services`).
+- `agreements/`    partner agreement versions and the one in force
+                   (`services`); their admin screens (`wagtail_hooks`).
 - `status/`        track status: recompute and record (`services`), reads for
                    the API and dashboard (`selectors`), `api`, the dashboard
                    (`views`, `urls`), `tasks`, the Track status admin menu.
