@@ -9,7 +9,7 @@ with DJANGO_SETTINGS_MODULE=bench.settings (e-mail to Django's locmem backend):
   with a passed technical verification; 3 of every 4 members hold a
   developer or architect credential (random issue/expiry dates, seeded), built
   with bulk_create (then ANALYZE on PostgreSQL, see `_analyze`).
-  `partners.status.partner_statuses_recompute()` is timed
+  `partners.status.services.partner_statuses_recompute()` is timed
   first run (everything written, one admin e-mail job queued per chunk) and
   repeat run (nothing changed), with its query count; the queued jobs' work
   (`track_status_changes_mail`, rendering and sending the e-mails) is run and
@@ -19,7 +19,7 @@ with DJANGO_SETTINGS_MODULE=bench.settings (e-mail to Django's locmem backend):
 - certificates zip: a partner with 200 current members, each with an active
   credential whose PDF is stored. ONE real PDF is rendered with
   certificates.pdf; the other 199 are copies of it (saves ~1 minute of
-  WeasyPrint). `partners.downloads.bundle_build(bundle_id=...)` is timed in a
+  WeasyPrint). `partners.downloads.services.bundle_build(bundle_id=...)` is timed in a
   fresh process and its peak RSS growth reported (getrusage high-water mark
   against the RSS before the build), then a second bundle is built under
   tracemalloc for the Python heap peak, set against the zip's size.
@@ -243,7 +243,7 @@ def _recompute() -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from partners import status
+    from partners.status import services as status
 
     mail.outbox = []
     queued: list[list[int]] = []
@@ -282,8 +282,8 @@ def _recompute() -> dict:
 def phase_status(scale: int, tag: str) -> dict:
     from django.core import mail
 
-    from partners import status
     from partners.models import TrackStatusChange, TrackStatusRecord
+    from partners.status import services as status
 
     mail.outbox = []
     certifications = _certifications()
@@ -367,7 +367,7 @@ def phase_zip_build(partner_id: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from partners import downloads
+    from partners.downloads import services as downloads
     from partners.models import CertificateBundle, Partner
 
     partner = Partner.objects.get(pk=partner_id)

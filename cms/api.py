@@ -10,9 +10,9 @@ from courses.api import router as courses_router
 from exams.api import router as exams_router
 from exams.projects.api import router as projects_router
 from lms.api import api
-from partners.api import router as partner_status_router
-from partners.api_downloads import router as partner_downloads_router
-from partners.api_members import router as partner_members_router
+from partners.downloads.api import router as partner_downloads_router
+from partners.roster.api import router as partner_members_router
+from partners.status.api import router as partner_status_router
 
 for router in (
     courses_router,

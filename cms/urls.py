@@ -24,9 +24,9 @@ urlpatterns = [
     path("", include("courses.urls")),  # /dashboard/ (before Wagtail's catch-all)
     path("exams/", include("exams.urls")),
     path("", include("certificates.urls")),  # /verify/<id>, /certificates/
-    path("partners/", include("partners.urls_portal")),  # before partners.urls
-    path("partners/", include("partners.urls_downloads")),  # /partners/<slug>/downloads/
-    path("partners/", include("partners.urls")),  # /partners/<slug>/ dashboard
+    path("partners/", include("partners.portal.urls")),  # before partners.status.urls
+    path("partners/", include("partners.downloads.urls")),  # /partners/<slug>/downloads/
+    path("partners/", include("partners.status.urls")),  # /partners/<slug>/ dashboard
 ]
 
 if settings.DEBUG:

@@ -1,7 +1,7 @@
 """Django admin (superusers only, see lms.admin): a raw view for support work.
 
-Programme staff use the Wagtail admin screens in cms/wagtail_hooks.py, which
-go through partners.services. Here memberships are read-only: starting and
+Programme staff use the Wagtail admin screens (partners.wagtail_hooks), which
+go through the services. Here memberships are read-only: starting and
 ending them belongs to the services.
 """
 

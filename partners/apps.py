@@ -10,7 +10,7 @@ class PartnersConfig(AppConfig):
         from certificates.signals import expiry_reminder_sent
         from lms.api import register_me_extension
 
-        from . import policies, selectors  # noqa: F401
+        from .membership import policies, selectors  # noqa: F401
         from .receivers import send_admin_copy_of_expiry_reminder
 
         # GET /api/v1/me shows the person's partner and role.

@@ -254,7 +254,7 @@ class AppMilestone(models.TextChoices):
 class TrackStatusRecord(models.Model):
     """The current computed status of one partner's track (one row per pair).
 
-    Written only by `partners.status.partner_status_recompute`; a cache of
+    Written only by `partners.status.services.partner_status_recompute`; a cache of
     `partners.rollup.track_status`, never edited by hand.
     """
 
@@ -559,9 +559,9 @@ class BundleStatus(models.TextChoices):
 class CertificateBundle(models.Model):
     """A zip of a partner's current members' active certificate PDFs.
 
-    Built by `partners.tasks_downloads.build_bundle`; `done`/`total` are the
+    Built by `partners.downloads.tasks.build_bundle`; `done`/`total` are the
     progress. The zip is a snapshot of the moment `created_at`: a later
-    credential or membership change makes it stale (see partners.downloads).
+    credential or membership change makes it stale (see partners.downloads.services).
     """
 
     Status = BundleStatus

@@ -13,7 +13,7 @@ import logging
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from .selectors import membership_current_for, partner_admins_current
+from .membership.selectors import membership_current_for, partner_admins_current
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def recompute_for_credential(sender, credential, change, **kwargs) -> None:
     Only the current partner: a former partner's count does not include the
     person any more, whatever happens to the credential now.
     """
-    from .status import schedule_partner_recompute
+    from .status.services import schedule_partner_recompute
 
     membership = membership_current_for(credential.person)
     if membership is not None:
@@ -59,21 +59,21 @@ def recompute_for_membership_saved(sender, instance, created=False, raw=False, *
     """A membership was started or edited (post_save): recompute after commit."""
     if raw:  # loading fixtures
         return
-    from .status import schedule_partner_recompute
+    from .status.services import schedule_partner_recompute
 
     schedule_partner_recompute(instance.partner_id)
 
 
 def recompute_for_membership_changed(sender, membership, change, **kwargs) -> None:
-    """A membership ended through partners.services (an UPDATE, no post_save)."""
-    from .status import schedule_partner_recompute
+    """A membership ended through partners.membership.services (an UPDATE, no post_save)."""
+    from .status.services import schedule_partner_recompute
 
     schedule_partner_recompute(membership.partner_id)
 
 
 def recompute_for_tracks_changed(sender, partner, **kwargs) -> None:
-    """The partner joined or left a track (partners.services.partner_tracks_set)."""
-    from .status import schedule_partner_recompute
+    """The partner joined or left a track (partners.membership.services.partner_tracks_set)."""
+    from .status.services import schedule_partner_recompute
 
     schedule_partner_recompute(partner.pk)
 
@@ -88,6 +88,7 @@ def recompute_all_for_rule_saved(sender, instance, raw=False, **kwargs) -> None:
 
     transaction.on_commit(
         lambda: async_task(
-            "partners.tasks.recompute_all_partner_statuses", task_name="partners-recompute-all"
+            "partners.status.tasks.recompute_all_partner_statuses",
+            task_name="partners-recompute-all",
         )
     )

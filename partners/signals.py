@@ -2,7 +2,7 @@
 
 `membership_changed(sender=Membership, membership=<Membership>, change=<str>)`
 is sent after commit when a membership "ended" through
-`partners.services.membership_end` (a conditional UPDATE, so no post_save).
+`partners.membership.services.membership_end` (a conditional UPDATE, so no post_save).
 Started or edited memberships are seen through Membership's post_save.
 """
 
@@ -11,7 +11,7 @@ from django.dispatch import Signal
 membership_changed = Signal()
 
 # `partner_tracks_changed(sender=Partner, partner=<Partner>)`: sent after commit
-# when `partners.services.partner_tracks_set` added or removed a track (bulk
+# when `partners.membership.services.partner_tracks_set` added or removed a track (bulk
 # operations, so no post_save); the track status is recomputed from it.
 partner_tracks_changed = Signal()
 

@@ -1,26 +1,14 @@
-"""Background jobs of the partners app (django-q2). Idempotent: rerunning changes nothing."""
+"""The track-status jobs under the dotted paths they had before they moved to
+partners.status.tasks.
 
-import logging
+django-q2 imports a job's function from the dotted path stored with it: the
+daily Schedule row created by migration 0003 stores
+"partners.tasks.recompute_all_partner_statuses", and jobs queued before a
+deploy store "partners.tasks.track_status_changes_mail". Those rows outlive
+the move, so these names must keep resolving. New code names
+partners.status.tasks.
+"""
 
-from . import status
+from .status.tasks import recompute_all_partner_statuses, track_status_changes_mail
 
-logger = logging.getLogger(__name__)
-
-
-def recompute_all_partner_statuses() -> int:
-    """Daily: recompute every partner's track status (grace periods end, verifications
-    expire, credentials lapse with the clock). Returns the number of status changes."""
-    result = status.partner_statuses_recompute()
-    logger.info(
-        "Recomputed %d partners: %d records written, %d status changes.",
-        result.partners,
-        result.records_written,
-        result.changes,
-    )
-    return result.changes
-
-
-def track_status_changes_mail(change_ids: list[int]) -> int:
-    """Queued after a recompute commits: e-mail the admins of the partners whose
-    track status changed (at most once per change). Returns the e-mails sent."""
-    return status.track_status_changes_mail(change_ids=change_ids)
+__all__ = ["recompute_all_partner_statuses", "track_status_changes_mail"]

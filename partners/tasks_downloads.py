@@ -1,8 +1,13 @@
-"""Background job for partner downloads (django-q2). Idempotent: a ready bundle is kept."""
+"""The certificates-zip job under the dotted path it had before it moved to
+partners.downloads.tasks.
 
-from . import downloads
+django-q2 imports a job's function from the dotted path stored with the job:
+a build queued before a deploy stores "partners.tasks_downloads.build_bundle".
+Were that path gone, the job would fail to start and its bundle would stay
+queued, shown as "being built", until the partner's records changed. New code
+queues partners.downloads.tasks.build_bundle.
+"""
 
+from .downloads.tasks import build_bundle
 
-def build_bundle(bundle_id: int) -> bool:
-    """Build the certificates zip of one `CertificateBundle` (True when built now)."""
-    return downloads.bundle_build(bundle_id=bundle_id)
+__all__ = ["build_bundle"]

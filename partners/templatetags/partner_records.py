@@ -3,7 +3,7 @@ renders the profile, may not import partners)."""
 
 from django import template
 
-from partners.selectors import membership_current_for
+from partners.membership.selectors import membership_current_for
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ Invitation and e-mail confirmation links are read from Django's locmem outbox
 (`django.core.mail.outbox`): the live server runs in this process, so its mail
 lands there. Certifying is
 not what this test is about: credentials are made with the factory and the
-technical verification recorded through partners.status, then the partner is
+technical verification recorded through partners.status.services, then the partner is
 recomputed. Every page is checked with axe-core and shot.
 Transactional tests flush the database, so `partner_section` replays the data
 migrations (groups, track rules, the partner agreement) when their rows are gone.
@@ -130,8 +130,8 @@ def _day(value):
 def test_company_applies_is_approved_and_its_track_turns_verified_then_at_risk(
     live_server, people, sign_in, browser_page, shoot, check_a11y
 ):
-    from partners import status
     from partners.models import Membership, Partner, TrackStatusRecord
+    from partners.status import services as status
     from tests.certificates.factories import CertificationFactory, CredentialFactory
 
     url = live_server.url

@@ -16,7 +16,7 @@ from lms.permissions import (
     is_programme_staff,
     register_rule,
 )
-from partners.services import membership_end
+from partners.membership.services import membership_end
 from tests.lms.factories import UserFactory
 from tests.partners.factories import MembershipFactory, PartnerAdminFactory, PartnerFactory
 
@@ -264,7 +264,7 @@ def test_staff_may_and_instructors_may_not(action, staff, instructor, acme):
 
 
 def test_a_demoted_admin_keeps_seeing_nothing_of_the_partner(acme):
-    from partners.services import membership_set_role
+    from partners.membership.services import membership_set_role
 
     admin = acme["admin"]
     membership_set_role(membership=admin.memberships.get(ended__isnull=True), role="employee")

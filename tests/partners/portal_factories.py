@@ -9,7 +9,8 @@ from django.utils import timezone
 from certificates.models import Credential
 from courses.models import Enrolment
 from exams.models import Attempt
-from partners import applications, invitations
+from partners.applications import services as applications
+from partners.invitations import services as invitations
 from partners.models import Membership, PartnerAgreement
 from tests.certificates.factories import (
     CertificationFactory,

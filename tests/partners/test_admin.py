@@ -1,4 +1,4 @@
-"""The Wagtail admin screens for partners and memberships (cms/wagtail_hooks.py)."""
+"""The Wagtail admin screens for partners and memberships (partners/membership/wagtail_hooks.py)."""
 
 from datetime import timedelta
 
@@ -190,7 +190,7 @@ def test_a_second_current_membership_shows_a_form_error_and_creates_nothing(staf
 
 
 def test_the_constraint_race_in_the_admin_is_a_form_error_too(staff_client, monkeypatch):
-    from partners import services
+    from partners.membership import services
 
     current = MembershipFactory(partner=PartnerFactory(name="Acme Payments"))
     # Let the form's friendly check pass, as for two requests at the same moment;

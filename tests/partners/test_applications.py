@@ -5,7 +5,7 @@ from django.core import mail
 from django.utils import timezone
 
 from lms.errors import DomainError
-from partners import applications
+from partners.applications import services as applications
 from partners.models import (
     AgreementAcceptance,
     Membership,

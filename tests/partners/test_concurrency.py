@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 
 from lms.errors import DomainError
-from partners import services
+from partners.membership import services
+from partners.membership.services import membership_start
 from partners.models import Membership
-from partners.services import membership_start
 from tests.lms.factories import UserFactory
 
 from .factories import PartnerFactory

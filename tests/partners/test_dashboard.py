@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from django.utils.html import escape
 
-from partners import status
 from partners.models import AppMilestoneFigure, TechnicalVerification
+from partners.status import services as status
 from tests.certificates.factories import CertificationFactory, CredentialFactory
 from tests.lms.factories import MODEL_BACKEND, UserFactory
 
@@ -78,7 +78,7 @@ def test_at_risk_shows_the_grace_deadline(client, company, developer):
     partner, admin = company
     people = add_certified(partner, developer, 2)
     status.partner_status_recompute(partner=partner)
-    from partners.services import membership_end
+    from partners.membership.services import membership_end
 
     membership_end(membership=people[0].memberships.get())
     status.partner_status_recompute(partner=partner)
@@ -219,7 +219,7 @@ def test_dashboard_query_count_same_for_5_and_500_members(
     assert escape(people[0].legal_name) in html  # whose renewals matter: all of them
 
 
-# --- Wagtail admin: track rules and read-only history (partners/wagtail_hooks.py) ---
+# --- Wagtail admin: track rules and read-only history (partners/status/wagtail_hooks.py) ---
 
 
 def test_staff_edit_a_track_rule_and_every_partner_is_recomputed(

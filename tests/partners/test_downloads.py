@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from pypdf import PdfReader
 
-from partners import downloads
+from partners.downloads import services as downloads
 from partners.models import BundleStatus, CertificateBundle
 from tests.certificates.factories import CertificationFactory, CredentialFactory
 from tests.lms.factories import MODEL_BACKEND, UserFactory
@@ -128,7 +128,7 @@ def test_ready_bundle_is_not_rebuilt(company, django_capture_on_commit_callbacks
     bundle.refresh_from_db()
     name = bundle.file.name
     monkeypatch.setattr(
-        "partners.downloads.credential_pdf_open", lambda **kw: pytest.fail("rebuilt")
+        "partners.downloads.services.credential_pdf_open", lambda **kw: pytest.fail("rebuilt")
     )
     assert downloads.bundle_build(bundle_id=bundle.pk) is False
     bundle.refresh_from_db()
@@ -146,7 +146,7 @@ def test_progress_is_updated_as_it_goes(company, monkeypatch):
         seen.append((b.status, b.done, b.total))
         return real_open(credential=credential)
 
-    monkeypatch.setattr("partners.downloads.credential_pdf_open", spy)
+    monkeypatch.setattr("partners.downloads.services.credential_pdf_open", spy)
     assert downloads.bundle_build(bundle_id=bundle.pk) is True
     assert seen == [("running", 0, 3), ("running", 1, 3), ("running", 2, 3)]
 
@@ -158,7 +158,7 @@ def test_a_failing_build_is_marked_failed(company, monkeypatch):
     def boom(**kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("partners.downloads.credential_pdf_open", boom)
+    monkeypatch.setattr("partners.downloads.services.credential_pdf_open", boom)
     assert downloads.bundle_build(bundle_id=bundle.pk) is False
     bundle.refresh_from_db()
     assert bundle.status == BundleStatus.FAILED

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from certificates.models import Credential
 from lms.errors import DomainError
-from partners import invitations
+from partners.invitations import services as invitations
 from partners.models import Invitation, Membership
 from tests.certificates.factories import CredentialFactory
 from tests.lms.factories import DEFAULT_PASSWORD, UserFactory
@@ -207,7 +207,7 @@ def test_a_member_elsewhere_is_refused_and_the_invitation_stays_open(company):
     _expect("already_member", 409, token=token, person=person)
     invitation = Invitation.objects.get()
     assert invitation.accepted_at is None
-    from partners.services import membership_end
+    from partners.membership.services import membership_end
 
     membership_end(membership=other)
     invitations.invitation_accept(token=token, person=person)

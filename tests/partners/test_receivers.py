@@ -54,7 +54,7 @@ def test_no_copy_for_an_independent_learner_or_a_former_member(
     partner, _admin = company
     former = UserFactory()
     membership = MembershipFactory(partner=partner, person=former)
-    from partners.services import membership_end
+    from partners.membership.services import membership_end
 
     membership_end(membership=membership)
     independent = UserFactory()

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from partners import roster
-from partners.services import membership_end
+from partners.membership.services import membership_end
+from partners.roster import selectors as roster
 from tests.certificates.factories import CredentialFactory
 from tests.partners.factories import MembershipFactory
 from tests.partners.portal_factories import bulk_members, partner_with_admin, populate_members

@@ -2,13 +2,13 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from partners.models import Membership
-from partners.selectors import (
+from partners.membership.selectors import (
     membership_current_for,
     partner_admins_current,
     partner_members_current,
     partner_people_ids_current,
 )
+from partners.models import Membership
 from tests.lms.factories import UserFactory
 
 from .factories import MembershipFactory, PartnerAdminFactory, PartnerFactory

@@ -5,14 +5,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from lms.errors import DomainError
-from partners.models import Membership, Partner, PartnerTrack
-from partners.services import (
+from partners.membership.services import (
     membership_end,
     membership_set_role,
     membership_start,
     partner_create,
     partner_tracks_set,
 )
+from partners.models import Membership, Partner, PartnerTrack
 from tests.lms.factories import UserFactory
 
 from .factories import MembershipFactory, PartnerFactory
@@ -56,7 +56,7 @@ def test_membership_start_refuses_joining_the_same_partner_twice():
 def test_membership_start_turns_the_constraint_race_into_already_member(monkeypatch):
     # The friendly check passes (as it would for two requests at the same
     # moment); the database constraint still refuses, with the same error.
-    from partners import services
+    from partners.membership import services
 
     current = MembershipFactory(partner=PartnerFactory(name="Globex"))
     monkeypatch.setattr(services, "check_no_current_membership", lambda **kwargs: None)

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from partners import applications, roster
+from partners.applications import services as applications
 from partners.models import Partner, TrackStatusRecord
+from partners.roster import selectors as roster
 from tests.partners.factories import MembershipFactory, PartnerFactory, PartnerTrackFactory
 from tests.partners.portal_factories import submit_application
 

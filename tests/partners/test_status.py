@@ -1,4 +1,4 @@
-"""Track status recomputation end to end with real models (partners.status)."""
+"""Track status recomputation end to end with real models (partners.status.services)."""
 
 from datetime import timedelta
 
@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from certificates import services as cert_services
 from certificates.models import Credential
-from partners import services as partner_services
-from partners import status
+from partners.membership import services as partner_services
 from partners.models import TrackRuleSetting, TrackStatusChange, TrackStatusRecord
-from partners.tasks import recompute_all_partner_statuses
+from partners.status import services as status
+from partners.status.tasks import recompute_all_partner_statuses
 from tests.certificates.factories import (
     CertificationFactory,
     CredentialFactory,

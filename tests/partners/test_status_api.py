@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from partners import status
+from partners.status import services as status
 from tests.certificates.factories import CertificationFactory, CredentialFactory
 from tests.lms.factories import MODEL_BACKEND, UserFactory
 

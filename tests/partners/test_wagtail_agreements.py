@@ -1,5 +1,5 @@
-"""Agreement versions in the Wagtail admin (partners/wagtail_applications.py,
-partners/agreements.py), and what the apply form asks applicants to accept."""
+"""Agreement versions in the Wagtail admin (partners/applications/wagtail_hooks.py,
+partners/agreements/services.py), and what the apply form asks applicants to accept."""
 
 from datetime import timedelta
 
@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lms.errors import DomainError
-from partners import agreements, applications
+from partners.agreements import services as agreements
+from partners.applications import services as applications
 from partners.models import AgreementAcceptance, Partner, PartnerAgreement
 from tests.lms.factories import UserFactory
 from tests.partners.portal_factories import AgreementFactory, submit_application

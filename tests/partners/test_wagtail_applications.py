@@ -1,4 +1,4 @@
-"""The Wagtail admin screens for partner applications (partners/wagtail_applications.py)."""
+"""The Wagtail admin screens for partner applications (partners/applications/wagtail_hooks.py)."""
 
 from datetime import timedelta
 
@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from partners import applications
+from partners.applications import services as applications
 from partners.models import Membership, Partner, PartnerApplication
 from tests.lms.factories import UserFactory
 from tests.partners.portal_factories import submit_application

@@ -22,9 +22,9 @@ from courses.models import CoursePage
 from exams.demo import seed_exams, seed_projects
 from exams.models import Exam
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
+from partners.membership.services import membership_start, partner_create
 from partners.models import Membership, Partner, TechnicalVerification
-from partners.services import membership_start, partner_create
-from partners.status import partner_statuses_recompute, technical_verification_record
+from partners.status.services import partner_statuses_recompute, technical_verification_record
 
 DEMO_PASSWORD = "academy-demo-2026"
 

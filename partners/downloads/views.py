@@ -1,4 +1,4 @@
-"""Partner downloads pages (mounted by lms.urls via partners.urls_downloads).
+"""Partner downloads pages (mounted by cms.urls via partners.downloads.urls).
 
 - GET  /partners/<slug>/downloads/                    the page: prepare button, progress, link
 - POST /partners/<slug>/downloads/prepare/            request a zip (reuses a fresh one)
@@ -11,7 +11,7 @@ PARTNER_BUILD_RATE_LIMIT: past it the page answers 429 with Retry-After. A PDF
 report too large to render in the request answers 409 and points to the CSV.
 
 Partner admins of that partner and programme staff ("partner.view"); everyone
-else and unknown slugs or bundles 404. Views only call partners.downloads.
+else and unknown slugs or bundles 404. Views only call partners.downloads.services.
 """
 
 from django.contrib import messages
@@ -24,8 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 from lms import permissions
 from lms.errors import DomainError
 
-from . import downloads
-from .models import BundleStatus, Partner
+from ..models import BundleStatus, Partner
+from . import services as downloads
 
 
 def _partner_visible(request, slug: str) -> Partner:

@@ -21,10 +21,10 @@ from ninja import Path, Router, Schema, Status
 
 from lms.errors import NotFound
 
-from . import downloads
-from .api import ErrorOut, partner_visible_or_404
-from .models import BundleStatus
-from .views_downloads import bundle_file_response
+from ..models import BundleStatus
+from ..status.api import ErrorOut, partner_visible_or_404
+from . import services as downloads
+from .views import bundle_file_response
 
 router = Router(tags=["partners"])
 

@@ -21,7 +21,8 @@ from certificates.rules import credential_status
 from courses.models import Enrolment
 from exams.models import Attempt, AttemptStatus
 
-from .models import (
+from ..membership.selectors import partner_members_current, partner_people_ids_current
+from ..models import (
     Invitation,
     Membership,
     Partner,
@@ -30,7 +31,6 @@ from .models import (
     TrackState,
     TrackStatusRecord,
 )
-from .selectors import partner_members_current, partner_people_ids_current
 
 FINISHED = [AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED]
 

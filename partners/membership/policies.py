@@ -4,11 +4,17 @@ Contract: each rule answers from the current memberships only, with one query
 at most, so a former admin loses access the moment the membership ends.
 Programme staff (and superusers, handled by `lms.permissions.can`) may do all
 of it. Imported once from PartnersConfig.ready().
+
+`StaffPolicy` is the Wagtail permission policy of the staff-only admin screens
+(track status, applications, agreement versions): programme staff and
+superusers, whatever their Django model permissions.
 """
+
+from wagtail.permission_policies.base import ModelPermissionPolicy
 
 from lms.permissions import is_programme_staff, register_rule
 
-from .models import Membership
+from ..models import Membership
 
 
 def _is_current_admin_of(user, partner) -> bool:
@@ -50,3 +56,19 @@ def user_view_records_as_partner_admin(user, person) -> bool:
         partner__memberships__role=Membership.Role.ADMIN,
         partner__memberships__ended__isnull=True,
     ).exists()
+
+
+class StaffPolicy(ModelPermissionPolicy):
+    """Programme staff may do `allowed` actions; nobody else but superusers."""
+
+    def __init__(self, model, allowed):
+        super().__init__(model)
+        self.allowed = frozenset(allowed)
+
+    def user_has_permission(self, user, action):
+        if action not in self.allowed:
+            return False
+        return bool(user.is_active and (user.is_superuser or is_programme_staff(user)))
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, a) for a in actions)

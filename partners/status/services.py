@@ -10,7 +10,7 @@ Contract:
 - Stored: one `TrackStatusRecord` per (partner, track), updated only when a
   computed value changed. A change of state or apps milestone also writes a
   `TrackStatusChange` (from, to, reason, explanation, at) and, after commit,
-  queues one background job per chunk (`partners.tasks.track_status_changes_mail`)
+  queues one background job per chunk (`partners.status.tasks.track_status_changes_mail`)
   that e-mails each partner's current admins once per partner. A record for a
   track the partner no longer has is deleted (its history stays).
 - Reads are values tuples, never model instances, with timestamps parsed in C
@@ -50,8 +50,8 @@ from certificates.models import Credential
 from lms.db import bulk_insert, c_timestamp_loader
 from lms.errors import DomainError
 
-from . import benefits, rollup
-from .models import (
+from .. import benefits, rollup
+from ..models import (
     AppMilestoneFigure,
     Membership,
     Partner,
@@ -67,7 +67,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1000
-MAIL_TASK = "partners.tasks.track_status_changes_mail"
+MAIL_TASK = "partners.status.tasks.track_status_changes_mail"
 DEFAULT_COUNTING = ("developer", "architect")
 
 # Fields copied from the computed status; a difference in any of them is a change.

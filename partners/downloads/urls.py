@@ -1,8 +1,8 @@
-"""Partner downloads URLs, mounted by lms.urls at /partners/ before partners.urls."""
+"""Partner downloads URLs, mounted by cms.urls at /partners/ before partners.status.urls."""
 
 from django.urls import path
 
-from . import views_downloads as views
+from . import views
 
 app_name = "partner_downloads"
 

@@ -60,8 +60,8 @@ from lms.errors import Conflict, DomainError, NotFound
 from lms.errors import PermissionDenied as DomainPermissionDenied
 from lms.ratelimit import rate_limit_hit
 
-from . import services
-from .models import Invitation, Membership, Partner
+from ..membership import services
+from ..models import Invitation, Membership, Partner
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 APPROVED_STATUSES = (Partner.Status.PROVISIONAL, Partner.Status.ACTIVE)

@@ -1,5 +1,6 @@
 """Partner agreement versions: programme staff publish them, applicants accept
-the one in force (`partners.applications.agreement_current`).
+the one in force (`agreement_current`; `partners.applications.services`
+records the acceptance).
 
 Contract:
 - `agreement_publish(...)` creates a version. Versions take effect in the
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from lms.errors import Conflict, DomainError
 
-from .models import AgreementAcceptance, PartnerAgreement
+from ..models import AgreementAcceptance, PartnerAgreement
 
 VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 VERSION_MAX_LENGTH = PartnerAgreement._meta.get_field("version").max_length
@@ -39,6 +40,16 @@ SUPERSEDED = "Superseded"
 
 
 # --- reads -------------------------------------------------------------------
+
+
+def agreement_current(*, now: datetime | None = None) -> PartnerAgreement | None:
+    """The agreement version in force at `now` (latest `effective_from` not in the future)."""
+    now = now or timezone.now()
+    return (
+        PartnerAgreement.objects.filter(effective_from__lte=now)
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
 
 
 def agreement_acceptance_count(*, agreement: PartnerAgreement) -> int:

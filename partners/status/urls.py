@@ -1,8 +1,8 @@
-"""Partner dashboard URLs, mounted by lms.urls at /partners/ after partners.urls_portal."""
+"""Partner dashboard URLs, mounted by cms.urls at /partners/ after partners.portal.urls."""
 
 from django.urls import path
 
-from . import views_dashboard as views
+from . import views
 
 app_name = "partners"
 

@@ -34,8 +34,9 @@ from pydantic import ConfigDict
 from lms import permissions
 from lms.errors import NotFound
 
-from . import invitations, roster
-from .models import Partner
+from ..invitations import services as invitations
+from ..models import Partner
+from . import selectors as roster
 
 router = Router(tags=["partners"])
 

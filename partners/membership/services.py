@@ -23,8 +23,8 @@ from django.utils.text import slugify
 
 from lms.errors import Conflict, DomainError
 
-from . import rules, signals
-from .models import Membership, Partner, PartnerTrack
+from .. import rules, signals
+from ..models import Membership, Partner, PartnerTrack
 
 # --- guards -----------------------------------------------------------------
 

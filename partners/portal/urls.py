@@ -1,9 +1,9 @@
-"""Partner portal URLs, mounted by lms.urls at /partners/ before partners.urls
+"""Partner portal URLs, mounted by cms.urls at /partners/ before partners.status.urls
 (whose /partners/<slug>/ would otherwise catch "apply", "staff" and "invitations")."""
 
 from django.urls import path
 
-from . import views_portal as views
+from . import views
 
 app_name = "partners_portal"
 

@@ -15,7 +15,7 @@ Public contract (clients depend on it: keep paths and fields):
                                 `benefits` `[{slug, category, name, have, select,
                                 unlocked_by}]` in the seed table's order.
 
-Fixed query count whatever the number of members (see partners.status_selectors).
+Fixed query count whatever the number of members (see partners.status.selectors).
 """
 
 from datetime import date, datetime
@@ -27,9 +27,9 @@ from ninja import Path, Router, Schema
 from lms import permissions
 from lms.errors import NotFound
 
-from . import benefits
-from .models import Partner
-from .status_selectors import partner_status_overview
+from .. import benefits
+from ..models import Partner
+from .selectors import partner_status_overview
 
 router = Router(tags=["partners"])
 

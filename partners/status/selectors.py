@@ -1,7 +1,7 @@
 """Reads of partner track status for the API and the partner dashboard.
 
 Contract: never writes (the stored `TrackStatusRecord`s are kept current by
-`partners.status`). A joined track without a record yet reads as not
+`partners.status.services`). A joined track without a record yet reads as not
 verified, "not computed yet". Each function runs a fixed number of queries
 whatever the number of members, tracks or credentials:
 - `partner_status_overview(partner=)`: 3 (tracks, records, verifications).
@@ -22,8 +22,8 @@ from django.utils.dateparse import parse_datetime
 from certificates.rules import add_months
 from courses.selectors import BUSINESS_FOUNDATIONS_SLUG, people_who_completed
 
-from . import benefits
-from .models import (
+from .. import benefits
+from ..models import (
     AppMilestoneFigure,
     Membership,
     Partner,
@@ -146,7 +146,7 @@ class Dashboard:
 def _application_of(partner: Partner):
     """The partner's application with its agreement acceptance, or None (one query)."""
     try:
-        from .models import PartnerApplication
+        from ..models import PartnerApplication
     except ImportError:  # applications not built yet
         return None
     return (

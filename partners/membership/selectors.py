@@ -7,7 +7,7 @@ queries per row. "Current" means `ended` is empty.
 
 from django.db.models import QuerySet
 
-from .models import Membership, Partner
+from ..models import Membership, Partner
 
 
 def membership_current_for(user) -> Membership | None:

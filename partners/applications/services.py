@@ -33,8 +33,9 @@ from django.utils import timezone
 from certificates.rules import add_months
 from lms.errors import Conflict, DomainError, NotFound
 
-from . import services
-from .models import (
+from ..agreements.services import agreement_current
+from ..membership import services
+from ..models import (
     AgreementAcceptance,
     Membership,
     Partner,
@@ -51,16 +52,6 @@ def provisional_months() -> int:
 
 
 # --- reads used by the workflow -------------------------------------------------
-
-
-def agreement_current(*, now: datetime | None = None) -> PartnerAgreement | None:
-    """The agreement version in force at `now` (latest `effective_from` not in the future)."""
-    now = now or timezone.now()
-    return (
-        PartnerAgreement.objects.filter(effective_from__lte=now)
-        .order_by("-effective_from", "-pk")
-        .first()
-    )
 
 
 def application_get(*, application_id: int) -> PartnerApplication:

@@ -7,10 +7,10 @@
                                          renewals matter), apps milestone; the
                                          provisional checklist; benefits have/locked.
 - POST /partners/<slug>/verifications/   programme staff: record a technical
-                                         verification (partners.status).
+                                         verification (partners.status.services).
 - POST /partners/<slug>/figures/         programme staff: record apps figures.
 
-Views only translate HTTP to partners.status / partners.status_selectors and back.
+Views only translate HTTP to partners.status.services / .selectors and back.
 A refused input re-renders the page with the form's errors and status 422;
 nothing is stored.
 """
@@ -29,9 +29,9 @@ from django.views.decorators.http import require_GET, require_POST
 from lms import permissions
 from lms.errors import DomainError
 
-from . import status
-from .models import Partner, Track, VerificationStatus
-from .status_selectors import partner_dashboard
+from ..models import Partner, Track, VerificationStatus
+from . import services as status
+from .selectors import partner_dashboard
 
 
 class VerificationForm(forms.Form):

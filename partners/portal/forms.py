@@ -1,12 +1,12 @@
 """Forms of the partner portal: input shape only; the rules live in
-partners.applications and partners.invitations (the views call them)."""
+partners.applications and partners.invitations services (the views call them)."""
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
 from lms.forms import AccessibleFormMixin
 
-from .models import Membership, Partner, PartnerTrack
+from ..models import Membership, Partner, PartnerTrack
 
 
 class ApplicationForm(AccessibleFormMixin, forms.Form):

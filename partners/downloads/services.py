@@ -2,7 +2,7 @@
 
 Contract:
 - `bundle_request(*, partner, requested_by)` creates a queued `CertificateBundle`
-  and queues `partners.tasks_downloads.build_bundle` after commit.
+  and queues `partners.downloads.tasks.build_bundle` after commit.
 - `bundle_build(*, bundle_id)` writes the zip: every CURRENT member's ACTIVE
   (not revoked, not past `expires_at`) credential PDF, streamed one file at a
   time into a temporary file on disk (memory stays bounded), then moved into
@@ -53,13 +53,13 @@ from certificates.services import credential_pdf_open
 from lms.errors import Conflict
 from lms.ratelimit import rate_limit_hit
 
-from .models import BundleStatus, CertificateBundle, Membership, Partner
-from .selectors import partner_members_current
-from .status_selectors import partner_status_overview
+from ..membership.selectors import partner_members_current
+from ..models import BundleStatus, CertificateBundle, Membership, Partner
+from ..status.selectors import partner_status_overview
 
 logger = logging.getLogger(__name__)
 
-BUILD_TASK = "partners.tasks_downloads.build_bundle"
+BUILD_TASK = "partners.downloads.tasks.build_bundle"
 MAX_NAME_PART = 60
 BUILD_WINDOW = timedelta(hours=1)
 BUILD_KINDS = {

@@ -1,8 +1,8 @@
 """Partner portal pages: applying, invitations, the partner admin's people
 page, and programme staff's partner list and application decisions.
 
-Views translate HTTP to partners.applications / partners.invitations /
-partners.roster calls and back. Refusals (DomainError) are shown on the page
+Views translate HTTP to partners.applications / partners.invitations
+services and partners.roster.selectors calls and back. Refusals (DomainError) are shown on the page
 with their HTTP status; nothing is changed by a refused request. Pages of a
 partner answer 404 to everyone but its current admins and programme staff.
 """
@@ -22,8 +22,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lms import permissions
 from lms.errors import DomainError
 
-from . import applications, invitations, roster
-from .forms_portal import (
+from ..applications import services as applications
+from ..invitations import services as invitations
+from ..models import Partner, PartnerApplication
+from ..roster import selectors as roster
+from .forms import (
     ApplicationForm,
     InvitationSignupForm,
     InviteForm,
@@ -31,7 +34,6 @@ from .forms_portal import (
     RoleForm,
     StaffFilterForm,
 )
-from .models import Partner, PartnerApplication
 
 
 def _partner_for_admin(request, slug: str) -> Partner:

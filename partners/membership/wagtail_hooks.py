@@ -1,10 +1,11 @@
-"""Wagtail admin screens for the plain (non-page) models.
+"""Wagtail admin screens for partner companies and memberships ("Partners").
 
-Partners: programme staff manage partner companies and memberships here. The
-screens follow the model permissions the "Programme staff" group holds, and
-every write goes through partners.services, so the admin obeys the same rules
-(one current membership per person, memberships ended rather than rewritten)
-as the API; a refused write comes back as a form error, never a 500.
+Programme staff manage partner companies and memberships here. The screens
+follow the model permissions the "Programme staff" group holds, and every
+write goes through partners.membership.services, so the admin obeys the same
+rules (one current membership per person, memberships ended rather than
+rewritten) as the API; a refused write comes back as a form error, never a
+500. Loaded by partners.wagtail_hooks.
 """
 
 import django_filters
@@ -20,7 +21,7 @@ from wagtail.log_actions import log
 
 from lms.admin_forms import DomainErrorAsFormErrorMixin
 from lms.errors import DomainError
-from partners import services
+from partners.membership import services
 from partners.models import Membership, Partner, PartnerTrack
 from partners.rules import normalise_country_code
 
