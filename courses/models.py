@@ -266,7 +266,7 @@ class LessonPage(_OneQueryViewRestrictions, Page):
         verbose_name = "lesson"
 
     def get_context(self, request, *args, **kwargs):
-        from . import cache, selectors
+        from . import lesson_body_cache, selectors
 
         preview = getattr(request, "is_preview", False)
         context = super().get_context(request, *args, **kwargs)
@@ -274,12 +274,12 @@ class LessonPage(_OneQueryViewRestrictions, Page):
             user=request.user, lesson=self, preview=preview
         )
         # The body as HTML, the same for every learner: cached per body content
-        # (courses.cache); previews render the draft without the cache.
-        context["body_html"] = cache.lazy_lesson_body_html(self, preview=preview)
+        # (courses.lesson_body_cache); previews render the draft without the cache.
+        context["body_html"] = lesson_body_cache.lazy_lesson_body_html(self, preview=preview)
         return context
 
     def serve(self, request, *args, **kwargs):
-        from . import page_cache, services
+        from . import learner_page_cache, services
 
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
@@ -292,7 +292,7 @@ class LessonPage(_OneQueryViewRestrictions, Page):
         except NotFound as error:
             raise Http404(error.message) from error
         if not getattr(request, "is_preview", False):
-            page_cache.mark_cacheable(request)
+            learner_page_cache.mark_cacheable(request)
             detail = (getattr(response, "context_data", None) or {}).get("detail")
             services.enrolment_touch(
                 person=request.user,

@@ -36,7 +36,7 @@ from django_q.tasks import async_task
 from lms.errors import Conflict, NotFound, PermissionDenied
 from lms.permissions import is_programme_staff
 
-from . import page_cache, selectors, signals
+from . import learner_page_cache, selectors, signals
 from .models import (
     CoursePage,
     Enrolment,
@@ -147,7 +147,7 @@ def enrolment_touch(*, person, lesson: LessonPage, enrolment=UNKNOWN, now=None) 
         .update(last_lesson=lesson, last_activity_at=now)
     )
     if updated:  # a queryset update sends no post_save
-        page_cache.learner_changed(person.pk)
+        learner_page_cache.learner_changed(person.pk)
     return bool(updated)
 
 

@@ -1,4 +1,4 @@
-"""Repeat lesson views answered from the session's copy (courses.page_cache).
+"""Repeat lesson views answered from the session's copy (courses.learner_page_cache).
 
 A copy may only be served while nothing it shows has changed: every change a
 learner or an editor makes must show on the next view, and a copy never

@@ -1,4 +1,4 @@
-"""The Redis cache backend used in production (lms.cache.ReusingRedisCache)."""
+"""The Redis cache backend used in production (lms.redis_cache.ReusingRedisCache)."""
 
 import os
 import socket
@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from lms.cache import ReusingRedisCache
+from lms.redis_cache import ReusingRedisCache
 
 REDIS = ("127.0.0.1", 6379)
 
