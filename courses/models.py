@@ -14,17 +14,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.http import Http404
-from django.utils.cache import patch_cache_control
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 from wagtail.search import index
 
 from lms.errors import NotFound
 
 from .blocks import lesson_body_blocks
+from .routing import OneQueryViewRestrictions, never_shared, route_below_catalogue
 
 
 class CourseKind(models.TextChoices):
@@ -47,79 +46,7 @@ class Certification(models.TextChoices):
     ARCHITECT = "architect", "Architect"
 
 
-def _private(response):
-    # Pages show per-learner state (progress, enrolment): never let a shared
-    # cache keep one learner's page for another (Wagtail's caching advice).
-    patch_cache_control(response, private=True, no_cache=True)
-    return response
-
-
-def _ancestor_paths(page) -> list[str]:
-    step = Page.steplen
-    return [page.path[:end] for end in range(step, len(page.path) + 1, step)]
-
-
-class _OneQueryViewRestrictions:
-    """Wagtail reads a page's view restrictions with two queries on every view
-    (the ancestors, then their restrictions); the ancestors' tree paths are
-    prefixes of the page's own, so one query does. Like Wagtail, a page that
-    is an alias is checked against its source page's restrictions."""
-
-    def get_view_restrictions(self):
-        paths = _ancestor_paths(self)
-        return PageViewRestriction.objects.filter(
-            Q(page__path__in=paths, page__alias_of__isnull=True) | Q(page__aliases__path__in=paths)
-        ).distinct()
-
-
-def _route_below_catalogue(catalogue, path_components):
-    """The course (one component) or lesson (two) at this URL below the
-    catalogue, fetched in one query by `url_path` (Wagtail keeps it in step
-    with slugs on publish, rename and move) instead of Wagtail's two queries
-    per segment; None for anything else, which Wagtail's own walk then
-    handles (and answers 404 where it should). Liveness is checked by the
-    caller exactly like Wagtail does (`route(request, [])`)."""
-    if not 1 <= len(path_components) <= 2:
-        return None
-    url_paths = []
-    prefix = catalogue.url_path
-    for slug in path_components:
-        prefix = f"{prefix}{slug}/"
-        url_paths.append(prefix)
-    rows = {
-        row.url_path: row
-        for row in Page.objects.filter(
-            slug__in=path_components,
-            url_path__in=url_paths,
-            path__startswith=catalogue.path,
-        ).select_related("coursepage", "lessonpage")
-    }
-    course_row = rows.get(url_paths[0])
-    if course_row is None or course_row.depth != catalogue.depth + 1:
-        return None
-    course = getattr(course_row, "coursepage", None)
-    if course is None:
-        return None
-    course._cached_parent_obj = catalogue
-    if len(path_components) == 1:
-        return course
-    lesson_row = rows.get(url_paths[1])
-    if (
-        lesson_row is None
-        or lesson_row.depth != course.depth + 1
-        or not lesson_row.path.startswith(course.path)
-    ):
-        return None
-    lesson = getattr(lesson_row, "lessonpage", None)
-    if lesson is None:
-        return None
-    # Wagtail's own walk leaves the parent on the page too: the lesson page
-    # reuses it instead of fetching its course again.
-    lesson._cached_parent_obj = course
-    return lesson
-
-
-class CourseIndexPage(_OneQueryViewRestrictions, Page):
+class CourseIndexPage(OneQueryViewRestrictions, Page):
     """The catalogue: every published course, filterable and searchable."""
 
     intro = models.TextField(blank=True, max_length=600)
@@ -153,16 +80,16 @@ class CourseIndexPage(_OneQueryViewRestrictions, Page):
         return context
 
     def route(self, request, path_components):
-        page = _route_below_catalogue(self, path_components)
+        page = route_below_catalogue(self, path_components)
         if page is None:
             return super().route(request, path_components)
         return page.route(request, [])
 
     def serve(self, request, *args, **kwargs):
-        return _private(super().serve(request, *args, **kwargs))
+        return never_shared(super().serve(request, *args, **kwargs))
 
 
-class CoursePage(_OneQueryViewRestrictions, Page):
+class CoursePage(OneQueryViewRestrictions, Page):
     """A course: ordered lessons (its child pages) plus what it is about."""
 
     kind = models.CharField(max_length=20, choices=CourseKind.choices)
@@ -234,10 +161,10 @@ class CoursePage(_OneQueryViewRestrictions, Page):
             from . import views
 
             return views.course_enrol(request, self)
-        return _private(super().serve(request, *args, **kwargs))
+        return never_shared(super().serve(request, *args, **kwargs))
 
 
-class LessonPage(_OneQueryViewRestrictions, Page):
+class LessonPage(OneQueryViewRestrictions, Page):
     """One lesson of a course; its position among its siblings is its order."""
 
     summary = models.TextField(blank=True, max_length=600)
@@ -299,7 +226,7 @@ class LessonPage(_OneQueryViewRestrictions, Page):
                 lesson=self,
                 enrolment=detail.enrolment if detail is not None else services.UNKNOWN,
             )
-        return _private(response)
+        return never_shared(response)
 
 
 # --- learner records ----------------------------------------------------------
