@@ -13,8 +13,9 @@ Contract:
   answered from the cache when a copy stored for this session key, CSRF
   cookie and path is there and none of the generations it was rendered under
   has moved since. Anything else goes through untouched; the response is
-  stored when `LessonPage.serve` marked it (`mark_cacheable`): a 200 of a
-  published lesson for a signed-in learner, never a preview.
+  stored when serving the lesson marked it (`mark_cacheable`, called from
+  courses.wagtail_hooks): a 200 of a published lesson for a signed-in
+  learner, never a preview.
 - The copy is per session and per CSRF cookie, so it never reaches another
   person, the forms in it carry tokens valid for this cookie, and signing in
   again (a new session key and CSRF secret) renders afresh.

@@ -1,26 +1,35 @@
 """Course content (Wagtail pages) and the learner records that refer to it.
 
 Pages describe and render content; what a learner has done comes from
-courses.selectors and changes only through courses.services (the pages'
-`serve()` handles the enrol and "mark complete" forms by calling them).
+courses.selectors and changes only through courses.services. This module
+imports neither (they import it):
+- what a page shows besides its own fields (the learner's progress, the
+  filtered catalogue, the rendered lesson body) comes from the reader that
+  courses.page_context registers for its page type (`register_context_reader`,
+  at app ready); `get_context` calls it;
+- the enrol and "mark complete" forms post to plain views (courses.urls);
+  course and lesson pages answer GET (and HEAD, OPTIONS) only, other methods
+  405 with an Allow header (Wagtail's `allowed_http_methods`);
+- serving a lesson to a learner (sign-in first, the resume bookmark, the
+  learner's page-cache copy) is a Wagtail `on_serve_page` hook in
+  courses.wagtail_hooks.
 
 Learner records never cascade-delete with content: their page foreign keys are
 PROTECT, and the admin refuses to delete such pages (courses.wagtail_hooks)
 with a message to unpublish instead.
 """
 
+from collections.abc import Callable
+from http import HTTPMethod
+
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.http import Http404
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
-
-from lms.errors import NotFound
 
 from .blocks import lesson_body_blocks
 from .routing import OneQueryViewRestrictions, never_shared, route_below_catalogue
@@ -46,6 +55,30 @@ class Certification(models.TextChoices):
     ARCHITECT = "architect", "Architect"
 
 
+# --- what pages show besides their own fields ----------------------------------
+
+ContextReader = Callable[..., dict]  # (request, page, *, preview: bool) -> context entries
+_context_readers: dict[type[Page], ContextReader] = {}
+
+
+def register_context_reader(page_type: type[Page], reader: ContextReader) -> None:
+    """`reader(request, page, *, preview)` returns the entries to add to the
+    template context of every page of `page_type`."""
+    _context_readers[page_type] = reader
+
+
+def _read_context(page: Page, request) -> dict:
+    reader = _context_readers[type(page)]
+    return reader(request, page, preview=getattr(request, "is_preview", False))
+
+
+# Course and lesson pages change nothing: their forms post to courses.urls.
+_READ_ONLY_METHODS = [HTTPMethod.GET, HTTPMethod.HEAD, HTTPMethod.OPTIONS]
+
+
+# --- pages ----------------------------------------------------------------------
+
+
 class CourseIndexPage(OneQueryViewRestrictions, Page):
     """The catalogue: every published course, filterable and searchable."""
 
@@ -61,18 +94,9 @@ class CourseIndexPage(OneQueryViewRestrictions, Page):
         verbose_name = "course catalogue"
 
     def get_context(self, request, *args, **kwargs):
-        from . import selectors
-
         context = super().get_context(request, *args, **kwargs)
-        filters, errors = selectors.CatalogueFilters.from_query_dict(request.GET)
-        query = selectors.clean_query(request.GET.get("q"))
         context.update(
-            filters=filters,
-            filter_errors=errors,
-            query=query,
-            courses=selectors.course_list_for_catalogue(
-                filters=filters, query=query, user=request.user
-            ),
+            _read_context(self, request),
             kinds=CourseKind.choices,
             levels=CourseLevel.choices,
             certifications=Certification.choices,
@@ -149,18 +173,14 @@ class CoursePage(OneQueryViewRestrictions, Page):
     def outcome_list(self) -> list[str]:
         return [line.strip() for line in self.outcomes.splitlines() if line.strip()]
 
-    def get_context(self, request, *args, **kwargs):
-        from . import selectors
+    allowed_http_methods = _READ_ONLY_METHODS
 
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["detail"] = selectors.course_detail_for(user=request.user, course=self)
+        context.update(_read_context(self, request))
         return context
 
     def serve(self, request, *args, **kwargs):
-        if request.method == "POST":
-            from . import views
-
-            return views.course_enrol(request, self)
         return never_shared(super().serve(request, *args, **kwargs))
 
 
@@ -192,41 +212,15 @@ class LessonPage(OneQueryViewRestrictions, Page):
     class Meta:
         verbose_name = "lesson"
 
-    def get_context(self, request, *args, **kwargs):
-        from . import lesson_body_cache, selectors
+    allowed_http_methods = _READ_ONLY_METHODS
 
-        preview = getattr(request, "is_preview", False)
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["detail"] = selectors.lesson_detail_for(
-            user=request.user, lesson=self, preview=preview
-        )
-        # The body as HTML, the same for every learner: cached per body content
-        # (courses.lesson_body_cache); previews render the draft without the cache.
-        context["body_html"] = lesson_body_cache.lazy_lesson_body_html(self, preview=preview)
+        context.update(_read_context(self, request))
         return context
 
     def serve(self, request, *args, **kwargs):
-        from . import learner_page_cache, services
-
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        if request.method == "POST":
-            from . import views
-
-            return views.lesson_complete(request, self)
-        try:
-            response = super().serve(request, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.message) from error
-        if not getattr(request, "is_preview", False):
-            learner_page_cache.mark_cacheable(request)
-            detail = (getattr(response, "context_data", None) or {}).get("detail")
-            services.enrolment_touch(
-                person=request.user,
-                lesson=self,
-                enrolment=detail.enrolment if detail is not None else services.UNKNOWN,
-            )
-        return never_shared(response)
+        return never_shared(super().serve(request, *args, **kwargs))
 
 
 # --- learner records ----------------------------------------------------------

@@ -50,6 +50,7 @@ from .models import (
 
 @dataclass(frozen=True)
 class LessonCompletion:
+    lesson: LessonPage
     progress: LessonProgress
     enrolment: Enrolment
     lesson_created: bool  # False when the lesson was already complete
@@ -104,6 +105,7 @@ def lesson_complete(*, person, lesson_id: int) -> LessonCompletion:
             lambda: signals.course_completed.send(sender=Enrolment, enrolment=enrolment)
         )
     return LessonCompletion(
+        lesson=lesson,
         progress=progress,
         enrolment=enrolment,
         lesson_created=lesson_created,
