@@ -109,7 +109,7 @@ def parent_rows() -> list[str]:
 
     def ours():
         fresh = LessonPage.objects.get(pk=lesson.pk)
-        fresh._cached_parent_obj = course  # what courses.models' routing does
+        fresh._cached_parent_obj = course  # what courses.routing does
         return fresh.get_parent()
 
     def documented():

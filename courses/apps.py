@@ -10,8 +10,12 @@ class CoursesConfig(AppConfig):
         from wagtail.documents import get_document_model
         from wagtail.images import get_image_model
 
-        from . import page_cache
-        from .cache import media_changed
+        from . import learner_page_cache, page_context
+        from .lesson_body_cache import media_changed
+
+        # What the pages show besides their own fields (the models do not
+        # import the selectors that read it).
+        page_context.register_readers()
 
         # Rendered lesson bodies show image renditions and document links.
         image_model = get_image_model()
@@ -19,4 +23,4 @@ class CoursesConfig(AppConfig):
             uid = f"courses-media-{model._meta.label}"
             post_save.connect(media_changed, sender=model, dispatch_uid=f"{uid}-save")
             post_delete.connect(media_changed, sender=model, dispatch_uid=f"{uid}-delete")
-        page_cache.connect_signals()
+        learner_page_cache.connect_signals()

@@ -1,30 +1,38 @@
 """Course content (Wagtail pages) and the learner records that refer to it.
 
 Pages describe and render content; what a learner has done comes from
-courses.selectors and changes only through courses.services (the pages'
-`serve()` handles the enrol and "mark complete" forms by calling them).
+courses.selectors and changes only through courses.services. This module
+imports neither (they import it):
+- what a page shows besides its own fields (the learner's progress, the
+  filtered catalogue, the rendered lesson body) comes from the reader that
+  courses.page_context registers for its page type (`register_context_reader`,
+  at app ready); `get_context` calls it;
+- the enrol and "mark complete" forms post to plain views (courses.urls);
+  course and lesson pages answer GET (and HEAD, OPTIONS) only, other methods
+  405 with an Allow header (Wagtail's `allowed_http_methods`);
+- serving a lesson to a learner (sign-in first, the resume bookmark, the
+  learner's page-cache copy) is a Wagtail `on_serve_page` hook in
+  courses.wagtail_hooks.
 
 Learner records never cascade-delete with content: their page foreign keys are
 PROTECT, and the admin refuses to delete such pages (courses.wagtail_hooks)
 with a message to unpublish instead.
 """
 
+from collections.abc import Callable
+from http import HTTPMethod
+
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
-from django.http import Http404
-from django.utils.cache import patch_cache_control
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 from wagtail.search import index
 
-from lms.errors import NotFound
-
 from .blocks import lesson_body_blocks
+from .routing import OneQueryViewRestrictions, never_shared, route_below_catalogue
 
 
 class CourseKind(models.TextChoices):
@@ -47,79 +55,31 @@ class Certification(models.TextChoices):
     ARCHITECT = "architect", "Architect"
 
 
-def _private(response):
-    # Pages show per-learner state (progress, enrolment): never let a shared
-    # cache keep one learner's page for another (Wagtail's caching advice).
-    patch_cache_control(response, private=True, no_cache=True)
-    return response
+# --- what pages show besides their own fields ----------------------------------
+
+ContextReader = Callable[..., dict]  # (request, page, *, preview: bool) -> context entries
+_context_readers: dict[type[Page], ContextReader] = {}
 
 
-def _ancestor_paths(page) -> list[str]:
-    step = Page.steplen
-    return [page.path[:end] for end in range(step, len(page.path) + 1, step)]
+def register_context_reader(page_type: type[Page], reader: ContextReader) -> None:
+    """`reader(request, page, *, preview)` returns the entries to add to the
+    template context of every page of `page_type`."""
+    _context_readers[page_type] = reader
 
 
-class _OneQueryViewRestrictions:
-    """Wagtail reads a page's view restrictions with two queries on every view
-    (the ancestors, then their restrictions); the ancestors' tree paths are
-    prefixes of the page's own, so one query does. Like Wagtail, a page that
-    is an alias is checked against its source page's restrictions."""
-
-    def get_view_restrictions(self):
-        paths = _ancestor_paths(self)
-        return PageViewRestriction.objects.filter(
-            Q(page__path__in=paths, page__alias_of__isnull=True) | Q(page__aliases__path__in=paths)
-        ).distinct()
+def _read_context(page: Page, request) -> dict:
+    reader = _context_readers[type(page)]
+    return reader(request, page, preview=getattr(request, "is_preview", False))
 
 
-def _route_below_catalogue(catalogue, path_components):
-    """The course (one component) or lesson (two) at this URL below the
-    catalogue, fetched in one query by `url_path` (Wagtail keeps it in step
-    with slugs on publish, rename and move) instead of Wagtail's two queries
-    per segment; None for anything else, which Wagtail's own walk then
-    handles (and answers 404 where it should). Liveness is checked by the
-    caller exactly like Wagtail does (`route(request, [])`)."""
-    if not 1 <= len(path_components) <= 2:
-        return None
-    url_paths = []
-    prefix = catalogue.url_path
-    for slug in path_components:
-        prefix = f"{prefix}{slug}/"
-        url_paths.append(prefix)
-    rows = {
-        row.url_path: row
-        for row in Page.objects.filter(
-            slug__in=path_components,
-            url_path__in=url_paths,
-            path__startswith=catalogue.path,
-        ).select_related("coursepage", "lessonpage")
-    }
-    course_row = rows.get(url_paths[0])
-    if course_row is None or course_row.depth != catalogue.depth + 1:
-        return None
-    course = getattr(course_row, "coursepage", None)
-    if course is None:
-        return None
-    course._cached_parent_obj = catalogue
-    if len(path_components) == 1:
-        return course
-    lesson_row = rows.get(url_paths[1])
-    if (
-        lesson_row is None
-        or lesson_row.depth != course.depth + 1
-        or not lesson_row.path.startswith(course.path)
-    ):
-        return None
-    lesson = getattr(lesson_row, "lessonpage", None)
-    if lesson is None:
-        return None
-    # Wagtail's own walk leaves the parent on the page too: the lesson page
-    # reuses it instead of fetching its course again.
-    lesson._cached_parent_obj = course
-    return lesson
+# Course and lesson pages change nothing: their forms post to courses.urls.
+_READ_ONLY_METHODS = [HTTPMethod.GET, HTTPMethod.HEAD, HTTPMethod.OPTIONS]
 
 
-class CourseIndexPage(_OneQueryViewRestrictions, Page):
+# --- pages ----------------------------------------------------------------------
+
+
+class CourseIndexPage(OneQueryViewRestrictions, Page):
     """The catalogue: every published course, filterable and searchable."""
 
     intro = models.TextField(blank=True, max_length=600)
@@ -134,18 +94,9 @@ class CourseIndexPage(_OneQueryViewRestrictions, Page):
         verbose_name = "course catalogue"
 
     def get_context(self, request, *args, **kwargs):
-        from . import selectors
-
         context = super().get_context(request, *args, **kwargs)
-        filters, errors = selectors.CatalogueFilters.from_query_dict(request.GET)
-        query = selectors.clean_query(request.GET.get("q"))
         context.update(
-            filters=filters,
-            filter_errors=errors,
-            query=query,
-            courses=selectors.course_list_for_catalogue(
-                filters=filters, query=query, user=request.user
-            ),
+            _read_context(self, request),
             kinds=CourseKind.choices,
             levels=CourseLevel.choices,
             certifications=Certification.choices,
@@ -153,16 +104,16 @@ class CourseIndexPage(_OneQueryViewRestrictions, Page):
         return context
 
     def route(self, request, path_components):
-        page = _route_below_catalogue(self, path_components)
+        page = route_below_catalogue(self, path_components)
         if page is None:
             return super().route(request, path_components)
         return page.route(request, [])
 
     def serve(self, request, *args, **kwargs):
-        return _private(super().serve(request, *args, **kwargs))
+        return never_shared(super().serve(request, *args, **kwargs))
 
 
-class CoursePage(_OneQueryViewRestrictions, Page):
+class CoursePage(OneQueryViewRestrictions, Page):
     """A course: ordered lessons (its child pages) plus what it is about."""
 
     kind = models.CharField(max_length=20, choices=CourseKind.choices)
@@ -222,22 +173,18 @@ class CoursePage(_OneQueryViewRestrictions, Page):
     def outcome_list(self) -> list[str]:
         return [line.strip() for line in self.outcomes.splitlines() if line.strip()]
 
-    def get_context(self, request, *args, **kwargs):
-        from . import selectors
+    allowed_http_methods = _READ_ONLY_METHODS
 
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["detail"] = selectors.course_detail_for(user=request.user, course=self)
+        context.update(_read_context(self, request))
         return context
 
     def serve(self, request, *args, **kwargs):
-        if request.method == "POST":
-            from . import views
-
-            return views.course_enrol(request, self)
-        return _private(super().serve(request, *args, **kwargs))
+        return never_shared(super().serve(request, *args, **kwargs))
 
 
-class LessonPage(_OneQueryViewRestrictions, Page):
+class LessonPage(OneQueryViewRestrictions, Page):
     """One lesson of a course; its position among its siblings is its order."""
 
     summary = models.TextField(blank=True, max_length=600)
@@ -265,41 +212,15 @@ class LessonPage(_OneQueryViewRestrictions, Page):
     class Meta:
         verbose_name = "lesson"
 
-    def get_context(self, request, *args, **kwargs):
-        from . import cache, selectors
+    allowed_http_methods = _READ_ONLY_METHODS
 
-        preview = getattr(request, "is_preview", False)
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["detail"] = selectors.lesson_detail_for(
-            user=request.user, lesson=self, preview=preview
-        )
-        # The body as HTML, the same for every learner: cached per body content
-        # (courses.cache); previews render the draft without the cache.
-        context["body_html"] = cache.lazy_lesson_body_html(self, preview=preview)
+        context.update(_read_context(self, request))
         return context
 
     def serve(self, request, *args, **kwargs):
-        from . import page_cache, services
-
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        if request.method == "POST":
-            from . import views
-
-            return views.lesson_complete(request, self)
-        try:
-            response = super().serve(request, *args, **kwargs)
-        except NotFound as error:
-            raise Http404(error.message) from error
-        if not getattr(request, "is_preview", False):
-            page_cache.mark_cacheable(request)
-            detail = (getattr(response, "context_data", None) or {}).get("detail")
-            services.enrolment_touch(
-                person=request.user,
-                lesson=self,
-                enrolment=detail.enrolment if detail is not None else services.UNKNOWN,
-            )
-        return _private(response)
+        return never_shared(super().serve(request, *args, **kwargs))
 
 
 # --- learner records ----------------------------------------------------------

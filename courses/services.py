@@ -36,7 +36,7 @@ from django_q.tasks import async_task
 from lms.errors import Conflict, NotFound, PermissionDenied
 from lms.permissions import is_programme_staff
 
-from . import page_cache, selectors, signals
+from . import learner_page_cache, selectors, signals
 from .models import (
     CoursePage,
     Enrolment,
@@ -50,6 +50,7 @@ from .models import (
 
 @dataclass(frozen=True)
 class LessonCompletion:
+    lesson: LessonPage
     progress: LessonProgress
     enrolment: Enrolment
     lesson_created: bool  # False when the lesson was already complete
@@ -104,6 +105,7 @@ def lesson_complete(*, person, lesson_id: int) -> LessonCompletion:
             lambda: signals.course_completed.send(sender=Enrolment, enrolment=enrolment)
         )
     return LessonCompletion(
+        lesson=lesson,
         progress=progress,
         enrolment=enrolment,
         lesson_created=lesson_created,
@@ -147,7 +149,7 @@ def enrolment_touch(*, person, lesson: LessonPage, enrolment=UNKNOWN, now=None) 
         .update(last_lesson=lesson, last_activity_at=now)
     )
     if updated:  # a queryset update sends no post_save
-        page_cache.learner_changed(person.pk)
+        learner_page_cache.learner_changed(person.pk)
     return bool(updated)
 
 

@@ -11,6 +11,10 @@ app_name = "courses"
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    # The course and lesson pages' forms. Not below the catalogue's /courses/:
+    # page slugs live there (and the learner page cache matches that shape).
+    path("learning/enrol/<int:course_id>/", views.course_enrol, name="course_enrol"),
+    path("learning/complete/<int:lesson_id>/", views.lesson_complete, name="lesson_complete"),
     path("paths/<slug:certification>/", views.learning_path, name="learning_path"),
     path("events/", views.event_list, name="event_list"),
     path(

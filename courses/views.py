@@ -1,11 +1,15 @@
 """Form handlers, the dashboard, learning paths and events. Each calls services/selectors.
 
-The enrol and "mark complete" forms post to the course and lesson pages
-themselves (their `serve()` hands POSTs here), then redirect (post/redirect/get).
+The course page's "Enrol" and the lesson page's "Mark complete" forms post
+here (`courses:course_enrol`, `courses:lesson_complete`, by page id), then
+redirect (post/redirect/get). An unknown, unpublished or hidden course or
+lesson is 404; someone no longer signed in is sent to sign in, then back to
+the page.
 """
 
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -25,14 +29,20 @@ from .models import RegistrationStatus
 ATTENDED_ID = re.compile(r"[0-9]{1,18}")
 
 
-def _sign_in_first(request, page):
-    return redirect_to_login(page.url, "login")
+def _known_id(value: int) -> int:
+    # Larger ids overflow the database's integer column: no such page.
+    if not 0 < value <= selectors.MAX_ID:
+        raise Http404("No such page.")
+    return value
 
 
-def course_enrol(request, course):
-    if not request.user.is_authenticated:
-        return _sign_in_first(request, course)
+@require_POST
+def course_enrol(request, course_id: int):
+    """The course page's "Enrol" form; then the lesson to start (or resume)."""
     try:
+        course = selectors.course_get_live(course_id=_known_id(course_id))
+        if not request.user.is_authenticated:  # signed out since the page was shown
+            return redirect_to_login(course.url, "login")
         enrolment, created = services.enrolment_create(person=request.user, course=course)
     except NotFound as error:
         raise Http404(error.message) from error
@@ -44,16 +54,22 @@ def course_enrol(request, course):
     return redirect(course.url)
 
 
-def lesson_complete(request, lesson):
+@require_POST
+def lesson_complete(request, lesson_id: int):
+    """The lesson page's "Mark complete" form; then the next lesson, the course,
+    or the dashboard when that was the course's last lesson."""
     try:
-        result = services.lesson_complete(person=request.user, lesson_id=lesson.pk)
+        if not request.user.is_authenticated:  # signed out since the page was shown
+            lesson = selectors.lesson_get_live(lesson_id=_known_id(lesson_id))
+            return redirect_to_login(lesson.url, settings.LOGIN_URL)
+        result = services.lesson_complete(person=request.user, lesson_id=_known_id(lesson_id))
     except NotFound as error:
         raise Http404(error.message) from error
     if result.course_completed_now:
         course = result.enrolment.course
         messages.success(request, f"You completed {course.title}. Well done!")
         return redirect("courses:dashboard")
-    detail = selectors.lesson_detail_for(user=request.user, lesson=lesson)
+    detail = selectors.lesson_detail_for(user=request.user, lesson=result.lesson)
     if detail.next is not None:
         return redirect(detail.next.url)
     return redirect(detail.course.url)

@@ -5,10 +5,20 @@ descendants have them, cannot be deleted from the admin: the records are kept
 (their foreign keys are PROTECT) and the editor is told to unpublish instead.
 This covers the page's own delete view and the bulk delete action.
 
+Serving a lesson (`serve_lessons_to_learners`, a Wagtail `on_serve_page`
+hook, inside Wagtail's own view-restriction check): a visitor who is not
+signed in is sent to sign in; for a learner, the page is marked for their
+per-session copy (courses.learner_page_cache) and the lesson becomes their
+resume bookmark (`courses.services.enrolment_touch`, with the enrolment the
+page has read already). Previews are not served through hooks, so they do
+neither.
+
 Also registers the admin screens for instructor-led events.
 """
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
 from wagtail import hooks
@@ -16,7 +26,8 @@ from wagtail.admin import messages
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from .models import Enrolment, Event, LessonProgress
+from . import learner_page_cache, services
+from .models import Enrolment, Event, LessonPage, LessonProgress
 
 REFUSAL = (
     "“{title}” cannot be deleted: learners have enrolments or progress in it "
@@ -58,6 +69,31 @@ def refuse_bulk_deleting_pages_with_learner_records(request, action_type, object
     for page in blocked:
         messages.error(request, REFUSAL.format(title=page.get_admin_display_title()))
     return redirect(reverse("wagtailadmin_explore", args=[blocked[0].get_parent().pk]))
+
+
+# --- serving lessons ------------------------------------------------------------------
+
+
+# order=1: inside Wagtail's view-restriction check (order 0), so a restricted
+# section answers first (its password form, or its own sign-in redirect).
+@hooks.register("on_serve_page", order=1)
+def serve_lessons_to_learners(serve):
+    def serve_page(page, request, serve_args, serve_kwargs):
+        if not isinstance(page, LessonPage):
+            return serve(page, request, serve_args, serve_kwargs)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        response = serve(page, request, serve_args, serve_kwargs)
+        learner_page_cache.mark_cacheable(request)
+        detail = (getattr(response, "context_data", None) or {}).get("detail")
+        services.enrolment_touch(
+            person=request.user,
+            lesson=page,
+            enrolment=detail.enrolment if detail is not None else services.UNKNOWN,
+        )
+        return response
+
+    return serve_page
 
 
 # --- events ---------------------------------------------------------------------------

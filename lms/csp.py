@@ -12,7 +12,7 @@ Contract:
 - A view's own `@csp_update` / `@csp_replace` / `@csp_exempt` still win: they
   are applied on top (update) or instead (replace, exempt), as django-csp does.
 - No nonces: learners' lesson pages are answered from a per-session cached
-  copy (courses.page_cache), which would replay a stale nonce.
+  copy (courses.learner_page_cache), which would replay a stale nonce.
 """
 
 from csp.middleware import CSPMiddleware, PolicyParts

@@ -362,6 +362,16 @@ def course_get_for_learner(*, user, slug: str) -> CoursePage:
     return course
 
 
+def course_get_live(*, course_id: int) -> CoursePage:
+    """The live course with this id, whoever may see it, or NotFound: where to
+    send someone back to after signing in. Who may see it is checked when
+    they act (`course_get_for_learner`)."""
+    course = CoursePage.objects.live().filter(pk=course_id).first()
+    if course is None:
+        raise NotFound("No such course.", code="course_not_found")
+    return course
+
+
 # --- lesson -------------------------------------------------------------------
 
 
@@ -388,7 +398,19 @@ def lesson_get_for_learner(*, user, lesson_id: int) -> tuple[LessonPage, CourseP
         course = _live_courses(hidden).filter(path=lesson.path[:-STEPLEN]).first()
     if lesson is None or course is None:
         raise NotFound("No such lesson.", code="lesson_not_found")
+    # As routing does: `lesson_detail_for` (and `get_parent`) reuse the course.
+    lesson._cached_parent_obj = course
     return lesson, course
+
+
+def lesson_get_live(*, lesson_id: int) -> LessonPage:
+    """The live lesson with this id, whoever may see it, or NotFound: where to
+    send someone back to after signing in. Who may see it is checked when
+    they act (`lesson_get_for_learner`)."""
+    lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
+    if lesson is None:
+        raise NotFound("No such lesson.", code="lesson_not_found")
+    return lesson
 
 
 def lesson_detail_for(*, user, lesson: LessonPage, preview: bool = False) -> LessonDetail:

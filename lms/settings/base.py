@@ -85,9 +85,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "lms.csp.PathPolicyMiddleware",  # django-csp 4, with a looser policy for the admins only
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    # Repeat views of a lesson by the same session (courses.page_cache); inside
+    # Repeat views of a lesson by the same session (courses.learner_page_cache); inside
     # every middleware that adds headers, so cached answers carry them too.
-    "courses.page_cache.LearnerPageCacheMiddleware",
+    "courses.learner_page_cache.LearnerPageCacheMiddleware",
     # Last, so it sees the view's answer: a paused sign-in becomes 429 (lms.throttle).
     "lms.throttle.LoginThrottleMiddleware",
 ]
@@ -273,7 +273,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Repeat lesson views answered from a per-session copy (courses.page_cache).
+# Repeat lesson views answered from a per-session copy (courses.learner_page_cache).
 # Its invalidation needs a cache every web process shares, so it is on by
 # default only with Redis; LEARNER_PAGE_CACHE=1/0 overrides.
 LEARNER_PAGE_CACHE = env_bool("LEARNER_PAGE_CACHE", bool(REDIS_URL))
@@ -340,7 +340,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         # Our pages load every script from a static file: no inline script, no
         # on*= handlers, no eval. No nonces either: lesson pages are answered
-        # from a per-session cached copy (courses.page_cache).
+        # from a per-session cached copy (courses.learner_page_cache).
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "font-src": ["'self'", "data:"],

@@ -1,13 +1,17 @@
 """Server-rendered pages: catalogue, course, lesson, dashboard."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from wagtail.documents.models import Document
 from wagtail.images.models import Image
 from wagtail.images.tests.utils import get_test_image_file
+from wagtail.models import PageViewRestriction
 
 from courses import services
 from courses.models import Enrolment, LessonProgress
@@ -15,6 +19,14 @@ from courses.models import Enrolment, LessonProgress
 from .factories import CoursePageFactory, LessonPageFactory, course_with_lessons, paragraphs
 
 pytestmark = pytest.mark.django_db
+
+
+def enrol_url(course) -> str:
+    return reverse("courses:course_enrol", args=[course.pk])
+
+
+def complete_url(lesson) -> str:
+    return reverse("courses:lesson_complete", args=[lesson.pk])
 
 
 def rich_body(image, document):
@@ -103,9 +115,12 @@ def test_course_page_invites_to_sign_in_or_enrol(client, learner, catalogue):
 
 def test_enrolling_from_the_course_page(learner_client, learner):
     course, lessons = course_with_lessons(2)
-    response = learner_client.post(course.url)
-    assert response.status_code == 302 and response["Location"] == lessons[0].url
-    learner_client.post(course.url)  # a double click: still one enrolment
+    html = learner_client.get(course.url).content.decode()
+    assert f'action="{enrol_url(course)}"' in html
+    response = learner_client.post(enrol_url(course), follow=True)
+    assert response.redirect_chain == [(lessons[0].url, 302)]
+    assert f"You are enrolled in {course.title}." in response.content.decode()
+    learner_client.post(enrol_url(course))  # a double click: still one enrolment
     assert Enrolment.objects.filter(person=learner, course=course).count() == 1
     html = learner_client.get(course.url).content.decode()
     assert "0 of 2 lessons" in html and "Start the first lesson" in html
@@ -113,9 +128,47 @@ def test_enrolling_from_the_course_page(learner_client, learner):
 
 def test_anonymous_enrol_goes_to_sign_in(client):
     course, _ = course_with_lessons(1)
-    response = client.post(course.url)
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    response = client.post(enrol_url(course))
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={course.url}"
     assert not Enrolment.objects.exists()
+
+
+def test_enrolling_in_an_unknown_unpublished_or_hidden_course_is_404(learner_client):
+    course, _ = course_with_lessons(1)
+    hidden, _ = course_with_lessons(1)
+    restriction = PageViewRestriction.objects.create(
+        page=hidden, restriction_type=PageViewRestriction.GROUPS
+    )
+    restriction.groups.add(Group.objects.create(name="Insiders"))
+    gone = course.pk
+    course.unpublish()
+    for course_id in (gone, hidden.pk, 999_999, 2**63):
+        url = reverse("courses:course_enrol", args=[course_id])
+        assert learner_client.post(url).status_code == 404, course_id
+    assert learner_client.post("/learning/enrol/nope/").status_code == 404
+    assert not Enrolment.objects.exists()
+
+
+def test_the_enrol_form_needs_post_and_a_csrf_token(learner):
+    course, _ = course_with_lessons(1)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(learner, backend="django.contrib.auth.backends.ModelBackend")
+    response = browser.get(enrol_url(course))
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert browser.post(enrol_url(course)).status_code == 403
+    assert not Enrolment.objects.exists()
+
+
+def test_a_post_to_the_course_or_lesson_page_itself_is_405(learner_client):
+    # The forms post to courses.urls; a page opened before that still posts
+    # to itself once: it is told the page only reads.
+    course, lessons = course_with_lessons(1)
+    for url in (course.url, lessons[0].url):
+        response = learner_client.post(url)
+        assert response.status_code == 405, url
+        assert "GET" in response["Allow"].split(", ") and "POST" not in response["Allow"]
+    assert not Enrolment.objects.exists() and not LessonProgress.objects.exists()
 
 
 def test_unpublished_course_is_not_served(learner_client):
@@ -151,12 +204,14 @@ def test_lesson_page_renders_every_block(learner_client):
 
 def test_mark_complete_moves_on_and_the_last_one_completes_the_course(learner_client, learner):
     course, lessons = course_with_lessons(2)
-    response = learner_client.post(lessons[0].url)
+    html = learner_client.get(lessons[0].url).content.decode()
+    assert f'action="{complete_url(lessons[0])}" data-complete-form' in html
+    response = learner_client.post(complete_url(lessons[0]))
     assert response.status_code == 302 and response["Location"] == lessons[1].url
     html = learner_client.get(lessons[0].url).content.decode()
     assert "data-completed-message>You completed this lesson." in html
     assert "data-complete-form" not in html
-    response = learner_client.post(lessons[1].url)
+    response = learner_client.post(complete_url(lessons[1]))
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
     assert Enrolment.objects.get(person=learner, course=course).completed_at is not None
     html = learner_client.get("/dashboard/").content.decode()
@@ -165,9 +220,41 @@ def test_mark_complete_moves_on_and_the_last_one_completes_the_course(learner_cl
 
 def test_marking_an_unpublished_lesson_complete_is_404(learner_client):
     _, lessons = course_with_lessons(2)
-    url = lessons[0].url
+    url = complete_url(lessons[0])
     lessons[0].unpublish()
     assert learner_client.post(url).status_code == 404
+    assert not LessonProgress.objects.exists()
+
+
+def test_marking_an_unknown_or_hidden_lesson_complete_is_404(learner_client):
+    _, lessons = course_with_lessons(1)
+    hidden, hidden_lessons = course_with_lessons(1)
+    restriction = PageViewRestriction.objects.create(
+        page=hidden, restriction_type=PageViewRestriction.GROUPS
+    )
+    restriction.groups.add(Group.objects.create(name="Insiders"))
+    for lesson_id in (hidden_lessons[0].pk, lessons[0].get_parent().pk, 999_999, 2**63):
+        url = reverse("courses:lesson_complete", args=[lesson_id])
+        assert learner_client.post(url).status_code == 404, lesson_id
+    assert learner_client.post("/learning/complete/-1/").status_code == 404
+    assert not LessonProgress.objects.exists()
+
+
+def test_marking_complete_when_signed_out_goes_to_sign_in_and_back(client):
+    _, lessons = course_with_lessons(1)
+    response = client.post(complete_url(lessons[0]))
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={lessons[0].url}"
+    assert client.post(reverse("courses:lesson_complete", args=[999_999])).status_code == 404
+    assert not LessonProgress.objects.exists()
+
+
+def test_the_complete_form_needs_post_and_a_csrf_token(learner):
+    _, lessons = course_with_lessons(1)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(learner, backend="django.contrib.auth.backends.ModelBackend")
+    assert browser.get(complete_url(lessons[0])).status_code == 405
+    assert browser.post(complete_url(lessons[0])).status_code == 403
     assert not LessonProgress.objects.exists()
 
 

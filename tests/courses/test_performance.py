@@ -17,8 +17,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
-from courses import cache as course_cache
-from courses import services
+from courses import lesson_body_cache, services
 from courses.models import CoursePage, Enrolment, LessonPage
 from tests.lms.factories import MODEL_BACKEND
 
@@ -145,22 +144,22 @@ def test_draft_changes_are_never_shown_and_publishing_shows_them(learner_client,
 def test_a_preview_of_a_draft_never_reaches_the_cache(learner):
     _, lessons = course_with_lessons(1)
     lesson = LessonPage.objects.get(pk=lessons[0].pk)
-    live_html = str(course_cache.lazy_lesson_body_html(lesson, preview=False))
+    live_html = str(lesson_body_cache.lazy_lesson_body_html(lesson, preview=False))
     lesson.body = paragraphs(1, text="Secret draft words")  # the draft, in memory
-    preview_html = str(course_cache.lazy_lesson_body_html(lesson, preview=True))
+    preview_html = str(lesson_body_cache.lazy_lesson_body_html(lesson, preview=True))
     assert "Secret draft words" in preview_html
     fresh = LessonPage.objects.get(pk=lesson.pk)
-    assert str(course_cache.lazy_lesson_body_html(fresh, preview=False)) == live_html
+    assert str(lesson_body_cache.lazy_lesson_body_html(fresh, preview=False)) == live_html
     assert "Secret draft words" not in live_html
 
 
 def test_body_cache_follows_the_stored_body_even_without_a_revision(learner):
     _, lessons = course_with_lessons(1)
     lesson = LessonPage.objects.get(pk=lessons[0].pk)
-    assert "Payments move money" in course_cache.lesson_body_html(lesson)
+    assert "Payments move money" in lesson_body_cache.lesson_body_html(lesson)
     lesson.body = paragraphs(1, text="Edited in place")
     lesson.save()  # e.g. a data migration: no revision, same live revision id
-    html = course_cache.lesson_body_html(LessonPage.objects.get(pk=lesson.pk))
+    html = lesson_body_cache.lesson_body_html(LessonPage.objects.get(pk=lesson.pk))
     assert "Edited in place" in html and "Payments move money" not in html
 
 
@@ -183,11 +182,11 @@ def test_body_cache_renders_like_the_block_templates(learner_client):
     ]
     lesson.save_revision().publish()
     lesson = LessonPage.objects.get(pk=lesson.pk)
-    html = course_cache.lesson_body_html(lesson)
+    html = lesson_body_cache.lesson_body_html(lesson)
     assert "Why &lt;retries&gt;" in html  # escaped like the page
     block_id = lesson.body[1].id
     assert f'name="self-check-{block_id}"' in html  # ids as include_block passes them
-    assert html == course_cache.lesson_body_html(lesson)  # second read: the cache
+    assert html == lesson_body_cache.lesson_body_html(lesson)  # second read: the cache
 
 
 def test_media_changes_start_a_new_body_generation(learner):
@@ -197,7 +196,7 @@ def test_media_changes_start_a_new_body_generation(learner):
     cache.clear()
     _, lessons = course_with_lessons(1)
     lesson = LessonPage.objects.get(pk=lessons[0].pk)
-    course_cache.lesson_body_html(lesson)
+    lesson_body_cache.lesson_body_html(lesson)
     before = cache.get("courses:media-generation")
     Image.objects.create(title="New", file=get_test_image_file())
     assert cache.get("courses:media-generation") != before
@@ -299,7 +298,7 @@ def warm_queries(client, url) -> int:
 
 # Pinned: the same at both sizes (the cold-cache counts are in test_pages).
 # "lesson" is a render (page cache off); "lesson, repeat view" is answered
-# from the session's copy (courses.page_cache): the session read only.
+# from the session's copy (courses.learner_page_cache): the session read only.
 EXPECTED_WARM_QUERIES = {
     "catalogue": 12,
     "course": 12,

@@ -40,7 +40,7 @@ def test_django_request_body_is_still_read_from_body_and_stream():
 
 @pytest.mark.django_db
 def test_treebeard_still_returns_a_cached_parent_without_a_query(django_assert_num_queries):
-    # courses' one-query routing leaves the course on the lesson (_cached_parent_obj).
+    # courses.routing's one-query walk leaves the course on the lesson (_cached_parent_obj).
     from tests.courses.factories import course_with_lessons
 
     course, lessons = course_with_lessons(1)

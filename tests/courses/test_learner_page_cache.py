@@ -1,4 +1,4 @@
-"""Repeat lesson views answered from the session's copy (courses.page_cache).
+"""Repeat lesson views answered from the session's copy (courses.learner_page_cache).
 
 A copy may only be served while nothing it shows has changed: every change a
 learner or an editor makes must show on the next view, and a copy never
@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
 from wagtail.models import PageViewRestriction
 
 from courses import services
@@ -59,7 +60,7 @@ def test_completing_the_lesson_shows_at_once(learner_client, lesson_setup):
     _, lessons = lesson_setup
     assert served_from_copy(learner_client, lessons[0].url)
     assert "data-completed-message hidden" in view(learner_client, lessons[0].url)[1]
-    response = learner_client.post(lessons[0].url)
+    response = learner_client.post(reverse("courses:lesson_complete", args=[lessons[0].pk]))
     assert response.status_code == 302
     status, html, queries = view(learner_client, lessons[0].url)
     assert status == 200 and queries > 1
@@ -155,7 +156,7 @@ def test_a_pending_message_is_shown_not_a_copy(learner_client, lesson_setup, lea
     # completing the last lesson says so on the next page; opening the lesson
     # from there must show the message once, rendered
     services.lesson_complete(person=learner, lesson_id=lessons[0].pk)
-    response = learner_client.post(lessons[1].url)
+    response = learner_client.post(reverse("courses:lesson_complete", args=[lessons[1].pk]))
     assert response.status_code == 302
     status, html, queries = view(learner_client, lessons[0].url)
     assert status == 200 and queries > 1
@@ -171,7 +172,9 @@ def test_the_forms_of_a_copy_carry_a_valid_csrf_token(learner, lesson_setup):
     assert served_from_copy(client, lessons[1].url)
     html = client.get(lessons[1].url).content.decode()
     token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
-    response = client.post(lessons[1].url, {"csrfmiddlewaretoken": token})
+    action = html.split('" data-complete-form>', 1)[0].rsplit('action="', 1)[1]
+    assert action == reverse("courses:lesson_complete", args=[lessons[1].pk])
+    response = client.post(action, {"csrfmiddlewaretoken": token})
     assert response.status_code == 302  # accepted, not 403
     assert "Mark complete" not in view(client, lessons[1].url)[1]
 

@@ -1,4 +1,4 @@
-"""Caches for course content that is the same for every learner.
+"""The rendered HTML of lesson bodies, the same for every learner.
 
 Contract:
 - `lesson_body_html(lesson)` -> SafeString: the lesson's StreamField body
@@ -11,6 +11,9 @@ Contract:
   refreshed after BODY_TTL at the latest, and at once in this process (and in
   every process with a shared cache) when an image, rendition or document
   is saved or deleted (`media_changed`, connected in courses.apps).
+- `media_generation_key()` -> str: the cache key of the media generation (the
+  counter `media_changed` moves). courses.learner_page_cache reads it in the
+  same round trip as its own generations: a stored page shows the media too.
 - `lazy_lesson_body_html(lesson, *, preview)` -> an object a template prints
   with `{{ body_html }}`; it renders (or reads the cache) only when printed.
   Previews render the draft and never read or write the cache: a draft must
@@ -29,8 +32,14 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import SafeString, mark_safe
 
+from .selectors import prefetch_lesson_media
+
 BODY_TTL = 300  # seconds
 _MEDIA_GENERATION = "courses:media-generation"
+
+
+def media_generation_key() -> str:
+    return _MEDIA_GENERATION
 
 
 def _body_digest(lesson) -> str:
@@ -40,8 +49,6 @@ def _body_digest(lesson) -> str:
 
 
 def _render_body(lesson) -> SafeString:
-    from .selectors import prefetch_lesson_media
-
     prefetch_lesson_media(lesson=lesson)
     parts = [child.render_as_block(context={"block_id": child.id}) for child in lesson.body]
     return mark_safe("".join(parts))  # noqa: S308 - every block renders through an autoescaping template

@@ -13,15 +13,16 @@ Contract:
   answered from the cache when a copy stored for this session key, CSRF
   cookie and path is there and none of the generations it was rendered under
   has moved since. Anything else goes through untouched; the response is
-  stored when `LessonPage.serve` marked it (`mark_cacheable`): a 200 of a
-  published lesson for a signed-in learner, never a preview.
+  stored when serving the lesson marked it (`mark_cacheable`, called from
+  courses.wagtail_hooks): a 200 of a published lesson for a signed-in
+  learner, never a preview.
 - The copy is per session and per CSRF cookie, so it never reaches another
   person, the forms in it carry tokens valid for this cookie, and signing in
   again (a new session key and CSRF secret) renders afresh.
 - Generations (cache counters; a missing one is a miss):
   - content: any page published, unpublished, moved or deleted, any view
     restriction or group permission change (`content_changed`), plus the
-    media generation of `courses.cache` (images and documents in bodies);
+    media generation of `courses.lesson_body_cache` (images and documents in bodies);
   - learner, per person: their enrolments, lesson progress, resume bookmark,
     user row (name, password, active flag) and groups (`learner_changed`).
   Generations are read before the page is rendered and stored with it, so a
@@ -44,11 +45,12 @@ from django.db import transaction
 from django.http import HttpResponse
 from wagtail.models import Page
 
-from .cache import _MEDIA_GENERATION
+from .lesson_body_cache import media_generation_key
 
 PAGE_TTL = 300  # seconds
 _LESSON_PATH = re.compile(r"^/courses/[^/]+/[^/]+/$")
 _CONTENT_GENERATION = "courses:content-generation"
+_MEDIA_GENERATION = media_generation_key()
 _STORED_HEADERS = ("Content-Type", "Cache-Control", "Content-Language")
 _CACHEABLE = "_learner_page_cacheable"
 _KEYS = "_learner_page_keys"
