@@ -30,10 +30,10 @@ Services raise `lms.errors.DomainError` subclasses; their `status`, `code`,
 Hostile input is refused here, once, for every endpoint, before a service or
 the database sees it: `AcademyAPI._guard_view` bounds the body, checks a
 multipart boundary and refuses NUL in query parameters;
-`StrictJSONParser` refuses a body that is not `application/json`, that does not
+`lms.api_input.StrictJSONParser` refuses a body that is not `application/json`, that does not
 parse, that nests too deeply, or whose strings or numbers no database column
 could hold (PostgreSQL refuses NUL and unpaired surrogates with an error, not a
-validation message). `document_error_responses` adds the error answers to
+validation message). `lms.api_docs.document_error_responses` adds the error answers to
 every operation of the OpenAPI document, `document_integer_bounds` the 64-bit
 range to its integers.
 
@@ -44,12 +44,9 @@ to `/me` with `register_me_extension`.
 """
 
 import functools
-import json
 import logging
-import math
 from collections.abc import Callable
 from datetime import datetime
-from io import BytesIO
 from typing import Annotated, Literal
 
 from django.conf import settings
@@ -57,17 +54,22 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpResponseNotAllowed, UnreadablePostError
-from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, re_path
-from django.utils.http import parse_header_parameters
 from ninja import Field, NinjaAPI, Path, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.parser import Parser
 from pydantic import AfterValidator, ConfigDict, field_validator
 
 from lms import permissions, services, tokens, two_factor
 from lms.api_auth import BearerTokenAuth, CsrfSessionAuth, password_authenticate
+from lms.api_docs import document_error_responses, document_integer_bounds
+from lms.api_input import (
+    StrictJSONParser,
+    check_multipart_boundary,
+    check_query_storable,
+    read_body_limited,
+)
 from lms.errors import DomainError
 from lms.models import ApiToken
 
@@ -87,284 +89,6 @@ HTTP_ERROR_CODES = {
     422: "validation_error",
     429: "too_many_requests",
 }
-
-
-class MalformedJSON(DomainError):
-    status = 400
-    code = "malformed_json"
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-JSON_CONTENT_TYPE = "application/json"
-MULTIPART_CONTENT_TYPE = "multipart/form-data"
-# Deeper than any body of ours; bounds the work a body can cause.
-MAX_JSON_DEPTH = 32
-MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def unstorable_text_reason(value: str) -> str | None:
-    """Why no database text column could store `value` (None when it could).
-
-    PostgreSQL refuses NUL outright, and an unpaired UTF-16 surrogate (which
-    JSON's \\ud800 escapes and Python's own decoding let through) cannot be
-    encoded to UTF-8 at all: both would be a 500 from the driver.
-    """
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must be valid Unicode (no unpaired surrogates)"
-    return None
-
-
-def json_value_errors(value, loc: tuple = ("body",)) -> list[dict]:
-    """Validation errors (ninja's shape) for what no column could hold, at any depth.
-
-    Strings and object keys with NUL or unpaired surrogates, integers outside
-    64 bits and non-finite numbers (1e999 parses as infinity) are errors;
-    nesting beyond MAX_JSON_DEPTH is MalformedJSON.
-    """
-    errors: list[dict] = []
-    stack = [(value, loc, 0)]
-    while stack:
-        item, where, depth = stack.pop()
-        if isinstance(item, str):
-            reason = unstorable_text_reason(item)
-            if reason:
-                errors.append({"loc": where, "msg": reason, "type": "value_error"})
-        elif isinstance(item, bool) or item is None:
-            continue
-        elif isinstance(item, int):
-            if not MIN_INT64 <= item <= MAX_INT64:
-                errors.append(
-                    {"loc": where, "msg": "must fit in 64 bits", "type": "int_out_of_range"}
-                )
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                errors.append({"loc": where, "msg": "must be finite", "type": "finite_number"})
-        elif isinstance(item, dict | list):
-            if depth >= MAX_JSON_DEPTH:
-                raise MalformedJSON(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
-            pairs = item.items() if isinstance(item, dict) else enumerate(item)
-            for key, child in pairs:
-                if isinstance(key, str) and unstorable_text_reason(key):
-                    errors.append(
-                        {"loc": (*where, key), "msg": "invalid key", "type": "value_error"}
-                    )
-                    continue
-                stack.append((child, (*where, key), depth + 1))
-    return errors
-
-
-class StrictJSONParser(Parser):
-    """json.loads for `application/json` bodies; every failure is a 4xx (never a 500).
-
-    Another content type is 415 `unsupported_media_type`. Bad syntax, bad
-    UTF-8, NaN/Infinity, integers too long to convert and nesting deeper than
-    MAX_JSON_DEPTH are 400 `malformed_json`. Valid JSON holding what the
-    database cannot store (see json_value_errors) is 422 `validation_error`.
-    ninja calls this only for operations that take a JSON body, and only
-    when the body is not empty.
-    """
-
-    def parse_body(self, request):
-        if request.content_type != JSON_CONTENT_TYPE:
-            raise UnsupportedMediaType(
-                f"Send the body as {JSON_CONTENT_TYPE} (got {request.content_type or 'none'})."
-            )
-        try:
-            data = json.loads(request.body, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
-            raise MalformedJSON("The request body is not valid JSON.") from error
-        errors = json_value_errors(data)
-        if errors:
-            raise ValidationError(errors)
-        return data
-
-
-def check_multipart_boundary(request) -> None:
-    """400 `bad_request` for a multipart body whose boundary Django cannot use.
-
-    Django raises MultiPartParserError from whatever first reads request.POST
-    (django-axes after a failed sign-in, the session's CSRF check), deep in
-    code that expects a readable form; refusing here keeps that a 400.
-    """
-    if request.content_type != MULTIPART_CONTENT_TYPE:
-        return
-    _, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
-    boundary = params.get("boundary")
-    if not boundary or not MultiPartParser.boundary_re.fullmatch(boundary):
-        raise DomainError(
-            "The multipart body has no usable boundary in its Content-Type.",
-            code="bad_request",
-        )
-
-
-def check_query_storable(request) -> None:
-    """422 for a query parameter holding NUL (PostgreSQL cannot compare with it).
-
-    Query strings are decoded with replacement characters, so unpaired
-    surrogates cannot get here; %00 can. Path parameters are each endpoint's
-    business (a malformed id or slug is its 404 or 422), as are their patterns.
-    """
-    errors = []
-    for key, values in request.GET.lists():
-        if unstorable_text_reason(key):
-            errors.append(
-                {"loc": ("query",), "msg": "invalid parameter name", "type": "value_error"}
-            )
-            continue
-        for value in values:
-            reason = unstorable_text_reason(value)
-            if reason:
-                errors.append({"loc": ("query", key), "msg": reason, "type": "value_error"})
-    if errors:
-        raise ValidationError(errors)
-
-
-def read_body_limited(request, limit: int) -> None:
-    """Load the request body, refusing more than `limit` bytes (PayloadTooLarge).
-
-    Content-Length is checked first; the body itself is then read at most
-    limit + 1 bytes, which also bounds chunked bodies that have no
-    Content-Length. The bytes read become `request.body` as Django would
-    have set it. Multipart uploads are left to the endpoint that takes them.
-    """
-    if request.content_type == "multipart/form-data":
-        # File uploads stream through Django's upload handlers; an upload
-        # endpoint sets and checks its own size limit.
-        return
-    if hasattr(request, "_body"):
-        if len(request._body) > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-        return
-    raw_length = request.META.get("CONTENT_LENGTH") or "0"
-    try:
-        declared = int(raw_length)
-    except ValueError:
-        raise DomainError("Invalid Content-Length header.", code="bad_request") from None
-    if declared < 0:
-        raise DomainError("Invalid Content-Length header.", code="bad_request")
-    if declared > limit:
-        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-    if getattr(request, "_read_started", False):
-        return
-    try:
-        body = request.read(limit + 1)
-    except UnreadablePostError:  # the client went away mid-body
-        raise DomainError("The request body could not be read.", code="bad_request") from None
-    if len(body) > limit:
-        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-    request._body = body
-    request._stream = BytesIO(body)
-
-
-ERROR_SCHEMA = {
-    "title": "Error",
-    "type": "object",
-    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
-    "required": ["detail", "code"],
-}
-VALIDATION_ERROR_SCHEMA = {
-    "title": "ValidationError",
-    "type": "object",
-    "properties": {
-        **ERROR_SCHEMA["properties"],
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": "string"}},
-                    "msg": {"type": "string"},
-                    "type": {"type": "string"},
-                },
-                "required": ["loc", "msg", "type"],
-            },
-        },
-    },
-    "required": ["detail", "code"],
-}
-# Answers any operation can give, whatever it does: the body guard and the
-# query check run before every view.
-COMMON_ERRORS = {
-    400: "Unreadable body (`malformed_json`, `bad_request`)",
-    404: "Not found (`not_found` or the endpoint's own code)",
-    413: "Body too large (`payload_too_large`)",
-    422: "Invalid parameters or fields (`validation_error` or the endpoint's own code)",
-    429: "Too many requests (`too_many_requests`, `too_many_attempts`); see Retry-After",
-}
-AUTHENTICATED_ERRORS = {
-    401: "Not signed in, or a bad token (`not_authenticated`, `invalid_token`, …)",
-    403: "Not allowed (`permission_denied`, `csrf_failed`)",
-}
-BODY_ERRORS = {415: "Unsupported Content-Type (`unsupported_media_type`)"}
-UNSAFE_METHODS = {"post", "put", "patch", "delete"}
-
-
-def document_error_responses(schema: dict) -> dict:
-    """Add the `{detail, code}` answers every operation can give to its responses.
-
-    Endpoints list their own success and domain answers; the ones that come
-    from the API root (auth, body guard, parser, throttles) are added here so
-    the document stays true for every endpoint without anyone repeating them.
-    An endpoint's own entry for a status is kept.
-    """
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components["ApiError"] = ERROR_SCHEMA
-    components["ApiValidationError"] = VALIDATION_ERROR_SCHEMA
-    for operations in schema.get("paths", {}).values():
-        for method, operation in operations.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            errors = dict(COMMON_ERRORS)
-            if operation.get("security"):
-                errors.update(AUTHENTICATED_ERRORS)
-            if "requestBody" in operation or method in UNSAFE_METHODS:
-                errors.update(BODY_ERRORS)
-            responses = operation["responses"]
-            for status, description in sorted(errors.items()):
-                reference = "ApiValidationError" if status == 422 else "ApiError"
-                entry = responses.setdefault(str(status), {"description": description})
-                entry.setdefault("description", description)
-                entry["content"] = {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{reference}"}}
-                }
-                if status == 429:
-                    entry["headers"] = {
-                        "Retry-After": {
-                            "description": "Seconds to wait before trying again",
-                            "schema": {"type": "string"},
-                        }
-                    }
-    return schema
-
-
-def document_integer_bounds(node) -> None:
-    """Give every integer in the document the 64-bit range the parser enforces."""
-    if isinstance(node, dict):
-        if node.get("type") == "integer":
-            node.setdefault("minimum", MIN_INT64)
-            node.setdefault("maximum", MAX_INT64)
-        for child in node.values():
-            document_integer_bounds(child)
-    elif isinstance(node, list):
-        for child in node:
-            document_integer_bounds(child)
 
 
 class AcademyAPI(NinjaAPI):

@@ -31,7 +31,7 @@ def test_psycopg_cursor_still_sends_prepared_queries_through_send_query_prepared
 
 
 def test_django_request_body_is_still_read_from_body_and_stream():
-    # lms.api.read_body_limited stores the bounded body where Django keeps it.
+    # lms.api_input.read_body_limited stores the bounded body where Django keeps it.
     request = RequestFactory().post("/", data=b"{}", content_type="application/json")
     request._body = b'{"a": 1}'
     assert request.body == b'{"a": 1}'

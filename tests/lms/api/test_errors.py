@@ -7,7 +7,7 @@ from django.test import Client, RequestFactory
 
 from lms import api as api_module
 from lms import tokens
-from lms.api import PayloadTooLarge, read_body_limited
+from lms.api_input import PayloadTooLarge, read_body_limited
 from lms.errors import Conflict, PermissionDenied
 from tests.lms.api.helpers import assert_error, csrf_token_for
 

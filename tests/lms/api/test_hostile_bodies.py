@@ -17,7 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from cms.api import api
-from lms.api import MAX_JSON_DEPTH
+from lms.api_input import MAX_JSON_DEPTH
 from lms.tokens import token_create
 from tests.exams.project_factories import ProjectBriefFactory
 from tests.lms.factories import UserFactory
