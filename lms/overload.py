@@ -12,10 +12,12 @@ Contract:
   PostgreSQL refused a new connection ("too many clients", slots reserved,
   starting up or shutting down, connection refused). Other database errors
   are not ours: they stay 500s.
-- The connection is taken when the request starts (it is needed by almost
-  every page: the session, the user), so a crowd waits in one place and
-  gets a clean 503; `/healthz` is left to answer its own 503. Errors met
-  later, in a view or another middleware, are turned into the same 503.
+- A request with cookies or an Authorization header (a session or a token
+  to look up: every signed-in request) takes its connection when it starts,
+  so a crowd waits in one place and gets a clean 503; `/healthz` is left to
+  answer its own 503. Errors met later, or by requests without either, in a
+  view or another middleware, are turned into the same 503 (the API's
+  catch-all handler logs those before they are).
 - Logged as one warning line per burst (at most one every LOG_EVERY seconds,
   with the count of the ones not logged), not a traceback per request.
 """
@@ -110,6 +112,13 @@ def _mark_overloaded(sender, request=None, **kwargs):
 got_request_exception.connect(_mark_overloaded, dispatch_uid="lms.overload")
 
 
+def _will_need_the_database(request) -> bool:
+    # A session cookie or a token is looked up in the database on every
+    # request that has one. Others (an anonymous page, the API document) may
+    # need no database at all and are not made to wait for a connection.
+    return bool(request.COOKIES) or "HTTP_AUTHORIZATION" in request.META
+
+
 class OverloadMiddleware:
     """Early in MIDDLEWARE (after the static files): see the module docstring."""
 
@@ -117,7 +126,7 @@ class OverloadMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path != "/healthz":
+        if request.path != "/healthz" and _will_need_the_database(request):
             try:
                 connections[DEFAULT_DB_ALIAS].ensure_connection()
             except Exception as exc:

@@ -29,6 +29,9 @@ pytestmark = pytest.mark.django_db
 
 ME = "/api/v1/me"
 PAGE = "/accounts/profile/"
+# What every signed-in request carries: its session is read from the database.
+SIGNED_IN = {"HTTP_COOKIE": "sessionid=abc123"}
+TOKEN = {"HTTP_AUTHORIZATION": "Bearer pa_0123456789"}
 
 
 def pool_timeout() -> OperationalError:
@@ -68,7 +71,7 @@ def no_connection(monkeypatch):
 @pytest.mark.parametrize("error", [pool_timeout(), TOO_MANY, REFUSED], ids=["pool", "full", "down"])
 def test_the_api_answers_503_overloaded_with_retry_after(client, no_connection, error):
     no_connection(error)
-    response = client.get(ME)
+    response = client.get(ME, **TOKEN)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     body = response.json()
@@ -79,7 +82,7 @@ def test_the_api_answers_503_overloaded_with_retry_after(client, no_connection, 
 @pytest.mark.parametrize("error", [pool_timeout(), TOO_MANY], ids=["pool", "full"])
 def test_a_page_answers_a_small_503_page_with_retry_after(client, no_connection, error):
     no_connection(error)
-    response = client.get(PAGE)
+    response = client.get(PAGE, **SIGNED_IN)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     html = response.content.decode()
@@ -109,7 +112,13 @@ def test_a_full_pool_met_later_in_the_request_is_503_too(monkeypatch):
 def test_other_database_errors_stay_errors(client, no_connection):
     no_connection(OperationalError('relation "lms_user" does not exist'))
     with pytest.raises(OperationalError):
-        client.get(ME)
+        client.get(ME, **TOKEN)
+
+
+def test_a_request_that_needs_no_database_does_not_wait_for_a_connection(client, no_connection):
+    no_connection(pool_timeout())
+    response = client.get("/certificates/")  # anonymous, no cookie: straight to sign-in
+    assert response.status_code == 302
 
 
 def test_healthz_keeps_its_own_answer(client, monkeypatch):
@@ -126,7 +135,7 @@ def test_a_burst_is_logged_once_not_per_request(client, no_connection, caplog, m
     monkeypatch.setitem(overload._log_state, "last", 0.0)
     no_connection(pool_timeout())
     for _ in range(5):
-        assert client.get(ME).status_code == 503
+        assert client.get(ME, **TOKEN).status_code == 503
     warnings = [r for r in caplog.records if r.name == "lms.overload"]
     assert len(warnings) == 1
     assert "answering 503" in warnings[0].getMessage()
@@ -237,7 +246,11 @@ def database_settings(**env_vars) -> dict:
     from tests.lms.test_run_script import read_settings
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DB_POOL")}
-    env.update(DATABASE_URL="postgres://postgres@127.0.0.1:5432/academy", **env_vars)
+    env.update(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/academy",
+        DJANGO_SETTINGS_MODULE="lms.settings.dev",
+        **env_vars,
+    )
     code = "__import__('json').dumps(settings.DATABASES['default'], default=str)"
     return json.loads(read_settings(env, code)[0])
 
