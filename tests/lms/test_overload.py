@@ -155,8 +155,11 @@ def free_port() -> int:
     pytest.fail("no free port in 8180-8199")
 
 
-def fetch(url, cookie=None):
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+def fetch(url, cookie=None, token=None):
+    headers = {"Cookie": cookie} if cookie else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, dict(answer.headers), answer.read()
@@ -222,7 +225,8 @@ def test_a_second_request_gets_503_while_the_only_pooled_connection_is_busy():
         thread.start()
         time.sleep(1.0)
         started = time.monotonic()
-        status, headers, body = fetch(f"{base}{ME}")
+        # A signed-in client (a token to look up) waits for the connection.
+        status, headers, body = fetch(f"{base}{ME}", token="pa_0123456789")
         waited = time.monotonic() - started
         assert status == 503
         assert headers["Retry-After"] == "5"
