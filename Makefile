@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 .DEFAULT_GOAL := help
 
-.PHONY: help run test e2e lint format bench fuzz install install-test migrate seed clean check
+.PHONY: help run dev test e2e lint format bench fuzz install install-test migrate seed clean check
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,11 +29,13 @@ help:
 
 install: $(VENV)/.installed
 
-## make run: install, migrate SQLite, load demo data, start web server + worker.
+## make run: install, migrate, load demo data, collect static files, serve with gunicorn + worker.
 run: $(VENV)/.installed
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
 	./scripts/run.sh
+
+## make dev: the same with Django's development server, reloading on code changes.
+dev: $(VENV)/.installed
+	WEB_SERVER=runserver ./scripts/run.sh
 
 ## make test: the whole suite (SQLite; PostgreSQL when DATABASE_URL is set).
 test: $(VENV)/.installed-test

@@ -25,7 +25,11 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 ENVIRONMENT = "development"  # production.py says "production"; seed_demo refuses to run there
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without SITE_URL, links in e-mails, certificates and Open Badges point at the
+# port this machine serves on (`PORT=8770 make run`), not at a fixed 8000.
+SITE_URL = os.environ.get(
+    "SITE_URL", "http://127.0.0.1:{}".format(os.environ.get("PORT", "8000"))
+).rstrip("/")
 
 INSTALLED_APPS = [
     # project apps (order: lowest layer first)
@@ -72,6 +76,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # 503 + Retry-After, not 500, when no database connection can be had (lms.overload).
+    "lms.overload.OverloadMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -138,6 +144,23 @@ if os.environ.get("DATABASE_URL"):
         # turns that off (PgBouncer in transaction mode before 1.21).
         if os.environ.get("DB_PREPARED_STATEMENTS", "1") != "0":
             DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+        # A bounded pool per process (Django 5.2, psycopg_pool): each web
+        # process holds at most DB_POOL_MAX_SIZE connections whatever its
+        # thread count, and a request that waits longer than DB_POOL_TIMEOUT
+        # for one is answered 503 (lms.overload), instead of every thread
+        # keeping its own connection until PostgreSQL's max_connections runs
+        # out. The pool checks a connection when lending it, so Django's
+        # per-request health check and CONN_MAX_AGE give way (the lending
+        # check is psycopg's: an empty query, one round trip; our backend's
+        # socket-only is_usable serves the DB_POOL=0 case). DB_POOL=0 turns
+        # it off (PgBouncer in front does the pooling).
+        if env_bool("DB_POOL", True):
+            DATABASES["default"]["CONN_MAX_AGE"] = 0
+            DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+                "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "1")),
+                "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "4")),
+                "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+            }
 else:
     DATABASES = {
         "default": {
@@ -294,7 +317,9 @@ Q_CLUSTER = {
     "name": "academy",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
     "timeout": 120,
-    "retry": 300,
+    # Seconds after which a task not acknowledged (its worker stopped or died)
+    # is handed out again; Q_RETRY_SECONDS lets tests see that sooner.
+    "retry": int(os.environ.get("Q_RETRY_SECONDS", "300")),
     "max_attempts": 3,
     "ack_failures": True,
     "catch_up": False,

@@ -25,3 +25,9 @@ PRIVATE_ROOT = BASE_DIR / "var" / "test-private"  # noqa: F405
 LEARNER_PAGE_CACHE = True
 # Sign-in as today unless a test turns the second factor on (override_settings).
 OTP_REQUIRED = False
+# The test Client does not hand the connection back after each request (it
+# keeps Django from closing connections between requests), so a test's
+# threads each hold a pooled connection until they end: the concurrency tests
+# run 20 at once. Production keeps DB_POOL_MAX_SIZE.
+if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 30  # noqa: F405

@@ -1,5 +1,6 @@
 """Browser test of a whole exam attempt: answer, reload, offline queue, submit, timeout."""
 
+import json
 import time
 from datetime import timedelta
 
@@ -147,3 +148,54 @@ def test_timed_out_attempt_is_finalised_with_saved_answers(page, live_server, ho
     page.goto(live_server.url + f"/exams/attempts/{attempt.pk}/")
     expect(page.get_by_text("Time ran out")).to_be_visible()
     expect(page.get_by_text("1 of 2 questions right")).to_be_visible()
+
+
+def test_a_busy_server_is_asked_again_until_the_answer_is_saved(page, live_server, home_page):
+    from exams.models import Attempt, AttemptItem
+    from tests.exams.factories import make_exam
+    from tests.lms.factories import UserFactory
+
+    learner = UserFactory()
+    exam = make_exam(topics=1, draw=2, pool=2, multiple_every=0)
+    _signed_in(page, live_server, learner)
+    page.goto(live_server.url + "/exams/")
+    page.get_by_role("button", name="Start attempt").click()
+    expect(page.get_by_role("timer")).to_be_visible()
+    attempt = Attempt.objects.get(person=learner, exam=exam)
+    item = AttemptItem.objects.filter(attempt=attempt).order_by("position").first()
+
+    # The server is full for the first three tries (503 + Retry-After, as
+    # lms.overload answers), then 429 once; after that the save goes through.
+    refusals = [503, 503, 503, 429]
+    seen = []
+
+    def busy(route):
+        if route.request.method != "PUT":
+            route.continue_()
+        elif len(seen) < len(refusals):
+            status = refusals[len(seen)]
+            seen.append(status)
+            code = "overloaded" if status == 503 else "too_many_requests"
+            route.fulfill(
+                status=status,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body=json.dumps({"detail": "The service is busy right now.", "code": code}),
+            )
+        else:
+            seen.append(200)
+            route.continue_()
+
+    page.route(f"**/api/v1/attempts/{attempt.pk}/items/*", busy)
+    page.locator(f'fieldset[data-item="{item.pk}"] input').nth(1).check()
+
+    status = page.locator("#exam-save-status")
+    expect(status).to_contain_text("The server is busy: 1 change waiting to be saved")
+    expect(page.locator(f'fieldset[data-item="{item.pk}"] input').nth(1)).to_be_checked()
+    assert AttemptItem.objects.get(pk=item.pk).selected_choice_ids == []
+    expect(status).to_contain_text("All answers saved", timeout=20_000)
+    assert seen == [503, 503, 503, 429, 200]
+    assert _wait_for(
+        lambda: AttemptItem.objects.get(pk=item.pk).selected_choice_ids == [item.choice_order[1]]
+    )
+    # Nothing was thrown away, and no error told the learner to choose again.
+    expect(page.locator("#exam-error")).to_be_hidden()

@@ -66,10 +66,29 @@ def test_on_postgresql_the_backend_is_ours_with_the_same_vendor():
     assert connection.vendor == "postgresql"
 
 
+@pytest.fixture
+def without_pool():
+    """The connection as with DB_POOL=0 (PgBouncer), where our socket check
+    decides; with the pool, the pool checks a connection when lending it and
+    Django does not call is_usable. (Not monkeypatch: the test undoes its own.)"""
+    db = connections["default"]
+    db.close()  # back to the pool, if there is one
+    options = db.settings_dict["OPTIONS"]
+    pool = options.pop("pool", None)
+    try:
+        yield db
+    finally:
+        db.close()  # a direct connection: closed, not handed to the pool
+        if pool is not None:
+            options["pool"] = pool
+
+
 @pytest.mark.django_db(transaction=True)
 @on_postgresql
-def test_the_health_check_sends_no_query_and_sees_a_connection_the_server_closed(monkeypatch):
-    db = connections["default"]
+def test_the_health_check_sends_no_query_and_sees_a_connection_the_server_closed(
+    monkeypatch, without_pool
+):
+    db = without_pool
     db.ensure_connection()
     sent = []
     real_cursor = db.connection.cursor

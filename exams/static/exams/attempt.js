@@ -139,6 +139,23 @@
       retryTimer = window.setTimeout(function () { retryTimer = null; flush(); }, ms || 3000);
     }
 
+    // 503 (the server is full) and 429 (too many requests) mean "not now",
+    // not "no": wait as long as Retry-After says (seconds or a date; 3 s when
+    // absent, at most a minute), plus up to half again at random so a whole
+    // room that was turned away does not come back in the same second.
+    function retryAfterMs(response) {
+      var value = (response.headers.get("Retry-After") || "").trim();
+      var seconds = /^\d+$/.test(value) ? parseInt(value, 10) : (Date.parse(value) - Date.now()) / 1000;
+      if (!(seconds >= 0)) seconds = 3;
+      seconds = Math.max(1, Math.min(seconds, 60));
+      return Math.round(seconds * 1000 * (1 + Math.random() * 0.5));
+    }
+
+    function waitingText() {
+      var waiting = pendingCount();
+      return waiting + " change" + (waiting === 1 ? "" : "s") + " waiting to be saved";
+    }
+
     function flush() {
       if (sending || closed) return;
       var ids = Object.keys(pending);
@@ -176,7 +193,13 @@
         } else if (response.status === 401 || response.status === 403) {
           showError("Your session has ended. Sign in again in another tab; your answers are kept here.");
           retryLater(10000);
+        } else if (response.status === 503 || response.status === 429) {
+          var wait = retryAfterMs(response);
+          updateStatus("The server is busy: " + waitingText() + ", trying again in " + Math.ceil(wait / 1000) + " s.");
+          retryLater(wait);
         } else {
+          // Another server error: keep the answer, show it is not saved yet, try again.
+          updateStatus("Saving… " + waitingText() + ".");
           retryLater(3000);
         }
       }).catch(function () {
