@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 .DEFAULT_GOAL := help
 
-.PHONY: help run dev test e2e lint format bench fuzz install install-test migrate seed clean check
+.PHONY: help run dev test e2e lint format bench fuzz check-deploy install install-test migrate seed clean check
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,13 @@ format: $(VENV)/.installed-test
 check: $(VENV)/.installed-test
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+## make check-deploy: Django's deployment checks with the production settings (throwaway values).
+check-deploy: $(VENV)/.installed
+	SECRET_KEY="check-$$(head -c 48 /dev/urandom | base64)" ALLOWED_HOSTS=academy.example.com \
+	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/academy \
+	  DJANGO_SETTINGS_MODULE=lms.settings.production \
+	  $(PY) manage.py check --deploy --fail-level WARNING
 
 ## make fuzz: Schemathesis against a running server, per demo role (docs/security.md).
 fuzz: $(VENV)/.installed-test
