@@ -9,7 +9,6 @@ Contract:
 - `rate_limit_check(...)` raises the same without recording (a guard before
   expensive work); `rate_limit_record(...)` records without checking (for
   counters that only failures feed, such as sign-in throttling).
-- `rate_limit_count(...)` is the number of events in the window.
 - `rate_limit_clear(scope=, key=)` forgets a key's events (a completed password
   reset clears the account's sign-in failures).
 - Counters live in the database, so a cache outage neither unlocks nor locks
@@ -52,25 +51,23 @@ def _window_events(scope: str, key: str, window: timedelta, now: datetime):
     )
 
 
-def rate_limit_count(*, scope: str, key: str, window: timedelta, now: datetime | None = None):
-    return _window_events(scope, key, window, now or timezone.now()).count()
-
-
 def retry_after_seconds(
     *, scope: str, key: str, limit: int, window: timedelta, now: datetime | None = None
 ) -> int:
-    """Seconds until fewer than `limit` events are inside the window (0 when already so)."""
+    """Seconds until fewer than `limit` events are inside the window (0 when already so).
+
+    One query: the newest `limit` events; the window frees a slot when the
+    oldest of them ages out.
+    """
     now = now or timezone.now()
-    events = _window_events(scope, key, window, now)
-    count = events.count()
-    if count < limit:
-        return 0
-    # The window frees a slot when the (count - limit + 1)-th oldest event ages out.
-    times = list(
-        events.order_by("created_at").values_list("created_at", flat=True)[: count - limit + 1]
+    newest = list(
+        _window_events(scope, key, window, now)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
     )
-    free_at = times[-1] + window
-    return max(1, math.ceil((free_at - now).total_seconds()))
+    if len(newest) < limit:
+        return 0
+    return max(1, math.ceil((newest[-1] + window - now).total_seconds()))
 
 
 def rate_limit_check(

@@ -76,3 +76,12 @@ def test_client_ip(trusted, remote, forwarded, expected):
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     with override_settings(TRUSTED_PROXY_COUNT=trusted):
         assert client_ip(request) == expected
+
+
+def test_a_check_is_one_query_whatever_the_count(django_assert_num_queries):
+    now = timezone.now()
+    for _ in range(30):
+        ratelimit.rate_limit_record(scope="t", key="k", now=now)
+    with django_assert_num_queries(1):
+        with pytest.raises(ratelimit.RateLimited):
+            ratelimit.rate_limit_check(scope="t", key="k", limit=10, window=WINDOW, now=now)
