@@ -16,3 +16,11 @@ membership_changed = Signal()
 partner_tracks_changed = Signal()
 
 ENDED = "ended"
+
+# `partner_status_changed(sender=Partner, partner=<Partner>, from_state=<str>,
+# to_state=<str>, reason=<str>, at=<datetime>, by=<User | None>)`: sent INSIDE
+# the transaction that moved the partner's programme status (applicant,
+# provisional, active, suspended, terminated), so a receiver that records
+# something (a webhook event, an e-mail to send) commits or rolls back with it.
+# `by` is None when a rule (a deadline) made the change.
+partner_status_changed = Signal()
