@@ -42,9 +42,7 @@ class InvalidCursor(DomainError):
 
 
 class PageParams(Schema):
-    limit: int = Field(
-        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Page size, 1-{MAX_LIMIT}."
-    )
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Page size, 1-{MAX_LIMIT}.")
     starting_after: str | None = Field(
         None, max_length=64, description="The id of the last object of the previous page."
     )
