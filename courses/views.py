@@ -83,6 +83,10 @@ def dashboard(request):
         "courses/dashboard.html",
         {
             "dashboard": selectors.dashboard_for(user=request.user),
+            "paths": [
+                selectors.learning_path_for(user=request.user, certification=certification)
+                for certification in selectors.PATH_CERTIFICATIONS
+            ],
             "catalogue_url": selectors.catalogue_url(),
         },
     )

@@ -565,15 +565,53 @@ def completions_for(*, user) -> list[Enrolment]:
 # --- learning paths -------------------------------------------------------------
 
 
+# The states a step can be in, by kind. "coming": programme staff have not
+# published this certification's exam or project yet.
+COURSE_STEP_STATES = ("not_started", "in_progress", "completed")
+EXAM_STEP_STATES = ("not_started", "in_progress", "passed", "failed", "certified", "coming")
+PROJECT_STEP_STATES = (
+    "not_submitted",
+    "submitted",
+    "in_review",
+    "revise",
+    "passed",
+    "failed",
+    "coming",
+)
+CERTIFICATION_STEP_STATES = ("not_issued", "active", "expiring", "expired", "revoked", "coming")
+# States in which a step counts as done towards the path's progress.
+DONE_STEP_STATES = frozenset({"completed", "passed", "certified", "active", "expiring"})
+
+
 @dataclass(frozen=True)
 class PathStep:
-    kind: str  # "course", "exam", "project" or "credential"
+    kind: str  # "course", "exam", "project" or "certification"
     title: str
     url: str
-    # "not_started", "in_progress", "completed", or "not_offered" (programme
-    # staff have not set this step up yet: no exam or brief chosen).
-    state: str
+    state: str  # one of the kind's *_STEP_STATES
     percent: int = 0
+    # When the next attempt opens (a failed exam waiting out its retake time).
+    available_at: datetime | None = None
+    # The moment that goes with the state: an open attempt's deadline, the
+    # day an exam was passed, a certificate's expiry.
+    at: datetime | None = None
+    # What the person should read next (a grader's comments on a revision).
+    note: str = ""
+    # The call to action the URL leads to ("Start", "Resume", "Renew"...).
+    action: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.state in DONE_STEP_STATES
+
+    @property
+    def progress(self) -> float:
+        """This step's share of done, 0-1 (a course counts its lessons)."""
+        if self.done:
+            return 1.0
+        if self.kind == "course":
+            return self.percent / 100
+        return 0.0
 
 
 PathStepsProvider = Callable[..., list[PathStep]]
@@ -581,7 +619,7 @@ _path_step_providers: list[PathStepsProvider] = []
 
 
 def register_path_steps(provider: PathStepsProvider) -> PathStepsProvider:
-    """Let a higher app add the steps after the courses (exam, project, credential).
+    """Let a higher app add the steps after the courses (exam, project, certification).
 
     `provider(user=, certification=)` returns its steps for that path, in
     order, with the person's state; a fixed number of queries. Apps register
@@ -600,7 +638,14 @@ class LearningPath:
 
     @property
     def completed_steps(self) -> int:
-        return sum(1 for step in self.steps if step.state == "completed")
+        return sum(1 for step in self.steps if step.done)
+
+    @property
+    def percent(self) -> int:
+        """Progress along the path in %: done steps, plus a started course's lessons."""
+        if not self.steps:
+            return 0
+        return int(100 * sum(step.progress for step in self.steps) / len(self.steps))
 
 
 PATH_CERTIFICATIONS = [Certification.DEVELOPER, Certification.ARCHITECT]
@@ -610,7 +655,7 @@ def learning_path_for(*, user, certification: str) -> LearningPath:
     """The ordered path to a certification: its live technical courses (in
     catalogue order) with the user's state, then the exam, then the project.
 
-    The steps after the courses (exam, project, credential) come from the
+    The steps after the courses (exam, project, certification) come from the
     higher apps that own them, through `register_path_steps` (they sit above
     courses). Sales courses never belong to a path. NotFound for an unknown
     certification.

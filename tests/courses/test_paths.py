@@ -1,7 +1,7 @@
 """Learning paths: courses -> exam -> project -> certificate per certification.
 
 The steps after the courses come from the certificates app (tests/certificates/
-test_paths.py); with no certification set up they are "not offered yet".
+test_paths.py); with no certification set up they are "coming".
 """
 
 import pytest
@@ -34,8 +34,9 @@ def test_path_lists_its_technical_courses_then_exam_and_project(learner):
     assert [(s.kind, s.title, s.state) for s in path.steps] == [
         ("course", "Payments fundamentals", "completed"),
         ("course", "Payment flows", "in_progress"),
-        ("exam", "Certification exam", "not_offered"),
-        ("project", "Certification project", "not_offered"),
+        ("exam", "Certification exam", "coming"),
+        ("project", "Certification project", "coming"),
+        ("certification", "Certificate", "coming"),
     ]
     assert path.steps[1].percent == 50
     assert path.completed_steps == 1
@@ -47,12 +48,11 @@ def test_unknown_path_is_not_found(learner):
         selectors.learning_path_for(user=learner, certification="none")
 
 
-def test_path_page_says_which_steps_are_not_offered_yet(learner_client):
+def test_path_page_says_which_steps_are_coming(learner_client):
     course_with_lessons(1, title="Integration architecture", certification="architect")
     html = learner_client.get("/paths/architect/").content.decode()
     assert "Integration architecture" in html and "Not started" in html
-    assert html.count("Not offered yet") == 2
-    assert "Coming" not in html
+    assert html.count("Programme staff have not published this step yet.") == 3
     assert learner_client.get("/paths/ceo/").status_code == 404
     assert learner_client.get("/paths/none/").status_code == 404
 
@@ -63,8 +63,9 @@ def test_path_api_and_its_bad_input(client, learner):
     body = client.get("/api/v1/paths/developer", headers=bearer).json()
     assert [step["state"] for step in body["steps"]] == [
         "not_started",
-        "not_offered",
-        "not_offered",
+        "coming",
+        "coming",
+        "coming",
     ]
     assert_error(client.get("/api/v1/paths/ceo", headers=bearer), 422, "validation_error")
 
