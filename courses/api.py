@@ -11,7 +11,7 @@ parameters answer 422 `validation_error`. Errors come from lms.api's handlers.
 - POST /lessons/{id}/completion   complete a lesson (enrols automatically, see
                                   courses.services): 201 new, 200 already complete
 - GET  /me/progress               the caller's dashboard
-- GET  /paths/{certification}     the learning path to a certification with step states
+- GET  /paths/{slug}              a learning path with your state on each step
 - GET  /events                    upcoming sessions (join link only for seat holders)
 - POST /events/{id}/registration  register: 201 (seat or waitlist), 200 already registered
 - DELETE /events/{id}/registration  cancel: 204; the first waitlisted person gets the seat
@@ -274,22 +274,29 @@ class PathStepOut(Schema):
 
 
 class LearningPathOut(Schema):
-    certification: Literal["developer", "architect"]
+    slug: str
+    certification: Literal["developer", "architect", "none"] = Field(
+        description="The certification the path leads to; none for a sales path."
+    )
     title: str
+    intro: str
+    completed_at: datetime | None = Field(
+        description="A path to no certification: when its last course was completed."
+    )
     percent: int = Field(description="Progress along the path, in %.")
     steps: list[PathStepOut]
 
 
 @router.get(
-    "/paths/{certification}",
+    "/paths/{slug}",
     response={200: LearningPathOut, 404: ErrorOut},
     tags=["paths"],
     summary="The learning path to a certification",
 )
-def learning_path_get(request, certification: Literal["developer", "architect"]):
-    """Courses in order, then the exam, the project and the certification, each with
-    your state."""
-    return selectors.learning_path_for(user=request.auth, certification=certification)
+def learning_path_get(request, slug: str = Slug):
+    """The path's courses in the order instructors set, then (for a certification
+    path) the exam, the project and the certification, each with your state."""
+    return selectors.learning_path_for(user=request.auth, slug=slug)
 
 
 # --- events ---------------------------------------------------------------------------

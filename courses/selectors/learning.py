@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Length, Substr
 from django.http import QueryDict
 from wagtail.models import Page, PageViewRestriction
@@ -25,9 +25,11 @@ from ..models import (
     CourseLevel,
     CoursePage,
     Enrolment,
+    LearningPathCourse,
     LessonPage,
     LessonProgress,
 )
+from ..models import LearningPath as AuthoredPath
 
 MAX_QUERY_LENGTH = 200
 STEPLEN = Page.steplen
@@ -632,9 +634,14 @@ def register_path_steps(provider: PathStepsProvider) -> PathStepsProvider:
 
 @dataclass(frozen=True)
 class LearningPath:
-    certification: str
+    slug: str
+    certification: str  # "developer", "architect", or "none" (a sales path)
     title: str
+    intro: str
     steps: list[PathStep]
+    # A path to no certification ends in the completion record: the day its
+    # last course was completed (None while some are not).
+    completed_at: datetime | None = None
 
     @property
     def completed_steps(self) -> int:
@@ -647,27 +654,41 @@ class LearningPath:
             return 0
         return int(100 * sum(step.progress for step in self.steps) / len(self.steps))
 
+    @property
+    def leads_to_certification(self) -> bool:
+        return self.certification != Certification.NONE
+
 
 PATH_CERTIFICATIONS = [Certification.DEVELOPER, Certification.ARCHITECT]
 
 
-def learning_path_for(*, user, certification: str) -> LearningPath:
-    """The ordered path to a certification: its live technical courses (in
-    catalogue order) with the user's state, then the exam, then the project.
+def learning_path_list() -> list[AuthoredPath]:
+    """The published paths, in their authored order (1 query)."""
+    return list(AuthoredPath.objects.filter(is_published=True))
 
-    The steps after the courses (exam, project, certification) come from the
-    higher apps that own them, through `register_path_steps` (they sit above
-    courses). Sales courses never belong to a path. NotFound for an unknown
-    certification.
+
+def learning_path_for(*, user, slug: str, path: AuthoredPath | None = None) -> LearningPath:
+    """A path as instructors authored it, with the user's state on each step:
+    its live courses in the authored order, then, for a certification path,
+    the exam, the project and the certificate.
+
+    The steps after the courses come from the higher apps that own them,
+    through `register_path_steps` (they sit above courses). A course that is
+    unpublished or hidden from the user is left out. NotFound
+    (`path_not_found`) for an unknown or unpublished path. Pass `path` when
+    it was read already (the dashboard lists them).
     """
-    if certification not in PATH_CERTIFICATIONS:
+    if path is None:
+        path = AuthoredPath.objects.filter(slug=slug, is_published=True).first()
+    if path is None:
         raise NotFound("No such learning path.", code="path_not_found")
-    label = Certification(certification).label
     hidden = hidden_paths_for(user)
+    position = LearningPathCourse.objects.filter(path_id=path.pk, course_id=OuterRef("pk"))
     courses = list(
         _live_courses(hidden)
-        .filter(kind=CourseKind.TECHNICAL, certification=certification)
-        .order_by("path")
+        .annotate(position=Subquery(position.values("sort_order")[:1]))
+        .filter(position__isnull=False)
+        .order_by("position", "pk")
     )
     lessons_by_course = defaultdict(list)
     lessons = live_lessons_of([course.path for course in courses], hidden, done_by=user)
@@ -696,6 +717,17 @@ def learning_path_for(*, user, certification: str) -> LearningPath:
         else:
             state = "in_progress"
         steps.append(PathStep("course", course.title, course.url, state, progress.percent))
-    for provider in _path_step_providers:
-        steps.extend(provider(user=user, certification=certification))
-    return LearningPath(certification=certification, title=f"{label} path", steps=steps)
+    completed_at = None
+    if path.certification != Certification.NONE:
+        for provider in _path_step_providers:
+            steps.extend(provider(user=user, certification=path.certification))
+    elif courses and all(step.state == "completed" for step in steps):
+        completed_at = max(enrolments[course.pk].completed_at for course in courses)
+    return LearningPath(
+        slug=path.slug,
+        certification=path.certification,
+        title=path.title,
+        intro=path.intro,
+        steps=steps,
+        completed_at=completed_at,
+    )
