@@ -108,7 +108,9 @@ def credential_list_for_holder(*, person, now: datetime | None = None) -> list[H
     now = now or timezone.now()
     issuer = issuer_name()
     rows = []
-    for credential in Credential.objects.filter(person=person).select_related("certification"):
+    for credential in Credential.objects.filter(person=person).select_related(
+        "certification__exam", "certification__renewal_exam"
+    ):
         url = verification_url(credential.public_id)
         certification = credential.certification
         status = status_of(credential, now=now)
@@ -272,6 +274,30 @@ def evidence_for(*, person, certification: Certification, after: datetime | None
     )
 
 
+def credential_latest_for(*, person, certification: Certification) -> Credential | None:
+    """The person's most recent credential of this certification (any status)."""
+    return (
+        Credential.objects.filter(person=person, certification=certification)
+        .order_by("-issued_at", "-pk")
+        .first()
+    )
+
+
+def credential_renewable_by(*, attempt, certification: Certification) -> Credential | None:
+    """The credential a passed attempt of the renewal exam renews: the holder's
+    latest, not revoked, that had not expired when the attempt started."""
+    if certification.renewal_exam_id_effective != attempt.exam_id:
+        return None
+    credential = credential_latest_for(person=attempt.person, certification=certification)
+    if (
+        credential is None
+        or credential.status == CredentialStatus.REVOKED
+        or credential.expires_at <= attempt.started_at
+    ):
+        return None
+    return credential
+
+
 def certifications_for_exam(exam_id: int) -> list[Certification]:
     """Certifications this exam counts for, as the certification or the renewal exam."""
     return list(Certification.objects.filter(Q(exam_id=exam_id) | Q(renewal_exam_id=exam_id)))
@@ -395,7 +421,12 @@ def _certification_step(
         now=now, expires_at=latest.expires_at, window_days=cert.renewal_window_days
     ):
         return PathStep(
-            "certification", title, mine, "expiring", at=latest.expires_at, action="Renew"
+            "certification",
+            title,
+            cert.renewal_start_path,
+            "expiring",
+            at=latest.expires_at,
+            action="Renew",
         )
     if status == rules.EXPIRED and coming:
         return PathStep("certification", title, mine, "coming", at=latest.expires_at)
@@ -416,7 +447,7 @@ def path_steps_for(*, user, certification: str, now: datetime | None = None) -> 
     """
     now = now or timezone.now()
     cert = (
-        Certification.objects.select_related("exam", "project_brief")
+        Certification.objects.select_related("exam", "project_brief", "renewal_exam")
         .filter(slug=certification)
         .first()
     )
