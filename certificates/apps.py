@@ -9,6 +9,7 @@ class CertificatesConfig(AppConfig):
         from courses.selectors import register_path_steps
         from courses.signals import course_completed
         from exams.selectors import register_certified_check
+        from exams.services import register_start_check
         from exams.signals import attempt_passed, submission_passed
         from lms.signals import email_confirmed
 
@@ -18,6 +19,10 @@ class CertificatesConfig(AppConfig):
         # A current holder is refused a new certification exam attempt
         # (`already_certified`), except inside the renewal window.
         register_certified_check(selectors.holds_current_certification_for_exam)
+        # A renewal exam starts only inside the holder's renewal window.
+        from . import services
+
+        register_start_check(services.check_renewal_start)
         # Learning paths end with the exam, the project and the certificate.
         register_path_steps(selectors.path_steps_for)
         attempt_passed.connect(receivers.on_attempt_passed, dispatch_uid="certificates.attempt")

@@ -50,6 +50,7 @@ def seed_certifications() -> list[Certification]:
     certifications = []
     for slug, name, description, exam_slug, brief_slug in CERTIFICATIONS:
         exam = Exam.objects.get(slug=exam_slug)
+        renewal_exam = Exam.objects.filter(slug=f"{slug}-renewal").first()
         brief = ProjectBrief.objects.filter(slug=brief_slug).first()
         certification, _ = Certification.objects.get_or_create(
             slug=slug,
@@ -60,8 +61,12 @@ def seed_certifications() -> list[Certification]:
                 "project_brief": brief,
                 "validity_months": rules.VALIDITY_MONTHS,
                 "renewal_window_days": rules.RENEWAL_WINDOW_DAYS,
+                "renewal_exam": renewal_exam,
             },
         )
+        if certification.renewal_exam_id is None and renewal_exam is not None:
+            certification.renewal_exam = renewal_exam
+            certification.save(update_fields=["renewal_exam"])
         if certification.project_brief_id is None and brief is not None:
             certification.project_brief = brief
             certification.save(update_fields=["project_brief"])

@@ -91,6 +91,14 @@ class Certification(models.Model):
     def renewal_exam_id_effective(self) -> int:
         return self.renewal_exam_id or self.exam_id
 
+    @property
+    def renewal_start_path(self) -> str:
+        """Where a holder starts the renewal exam (a site path)."""
+        from django.urls import reverse
+
+        exam = self.renewal_exam if self.renewal_exam_id else self.exam
+        return reverse("exams:attempt_start", args=[exam.slug])
+
 
 class CredentialStatus(models.TextChoices):
     ACTIVE = "active", "Active"

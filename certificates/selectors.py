@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Enrolment
 from courses.selectors import PathStep
-from exams.models import Attempt, AttemptStatus, Submission, SubmissionStatus
+from exams import selectors as exam_selectors
+from exams.models import Attempt, AttemptStatus, Review, Submission, SubmissionStatus
 from exams.projects import selectors as project_selectors
 from lms import permissions
 from lms.errors import DomainError, NotFound
@@ -107,7 +108,9 @@ def credential_list_for_holder(*, person, now: datetime | None = None) -> list[H
     now = now or timezone.now()
     issuer = issuer_name()
     rows = []
-    for credential in Credential.objects.filter(person=person).select_related("certification"):
+    for credential in Credential.objects.filter(person=person).select_related(
+        "certification__exam", "certification__renewal_exam"
+    ):
         url = verification_url(credential.public_id)
         certification = credential.certification
         status = status_of(credential, now=now)
@@ -271,6 +274,30 @@ def evidence_for(*, person, certification: Certification, after: datetime | None
     )
 
 
+def credential_latest_for(*, person, certification: Certification) -> Credential | None:
+    """The person's most recent credential of this certification (any status)."""
+    return (
+        Credential.objects.filter(person=person, certification=certification)
+        .order_by("-issued_at", "-pk")
+        .first()
+    )
+
+
+def credential_renewable_by(*, attempt, certification: Certification) -> Credential | None:
+    """The credential a passed attempt of the renewal exam renews: the holder's
+    latest, not revoked, that had not expired when the attempt started."""
+    if certification.renewal_exam_id_effective != attempt.exam_id:
+        return None
+    credential = credential_latest_for(person=attempt.person, certification=certification)
+    if (
+        credential is None
+        or credential.status == CredentialStatus.REVOKED
+        or credential.expires_at <= attempt.started_at
+    ):
+        return None
+    return credential
+
+
 def certifications_for_exam(exam_id: int) -> list[Certification]:
     """Certifications this exam counts for, as the certification or the renewal exam."""
     return list(Certification.objects.filter(Q(exam_id=exam_id) | Q(renewal_exam_id=exam_id)))
@@ -301,57 +328,154 @@ def check_pdf_offered(credential: Credential) -> None:
 # --- learning paths -------------------------------------------------------------
 
 
-def path_steps_for(*, user, certification: str) -> list[PathStep]:
-    """The exam, project and credential steps of a learning path, with the
+def _exam_step(
+    *, user, cert: Certification, held: Credential | None, after: datetime | None, now: datetime
+) -> PathStep:
+    exam = cert.exam
+    title = exam.title if exam else f"{cert.name} exam"
+    if exam is None or not exam.is_published:
+        return PathStep("exam", title, "", "coming")
+    start = reverse("exams:attempt_start", args=[exam.slug])
+    if not getattr(user, "is_authenticated", False):
+        return PathStep("exam", title, start, "not_started", action="Start the exam")
+    if held is not None:
+        return PathStep("exam", title, reverse("exams:exam_list"), "certified", at=held.issued_at)
+    attempts = list(
+        Attempt.objects.filter(person=user, exam=exam)
+        .order_by("started_at", "pk")
+        .values_list("pk", "status", "passed", "submitted_at", "deadline")
+    )
+    finished = [row for row in attempts if row[1] != AttemptStatus.IN_PROGRESS]
+    # Retakes count every finished attempt; "passed" only one after a lapsed credential.
+    counting = [row for row in finished if after is None or row[3] > after]
+    open_attempt = next((row for row in attempts if row[1] == AttemptStatus.IN_PROGRESS), None)
+    if open_attempt is not None:
+        url = reverse("exams:attempt", args=[open_attempt[0]])
+        return PathStep("exam", title, url, "in_progress", at=open_attempt[4], action="Resume")
+    passed = [row for row in counting if row[2]]
+    if passed:
+        return PathStep("exam", title, reverse("exams:exam_list"), "passed", at=passed[-1][3])
+    if counting:
+        decision = exam_selectors.retake_decision_from(
+            exam=exam, finished=[row[3] for row in finished], now=now, certified=False
+        )
+        return PathStep(
+            "exam",
+            title,
+            start if decision.allowed else reverse("exams:exam_list"),
+            "failed",
+            available_at=None if decision.allowed else decision.available_at,
+            at=counting[-1][3],
+            note=decision.reason if not decision.allowed else "",
+            action="Try again" if decision.allowed else "",
+        )
+    return PathStep("exam", title, start, "not_started", action="Start the exam")
+
+
+def _project_step(*, user, cert: Certification, after: datetime | None) -> PathStep:
+    brief = cert.project_brief
+    if brief is None or not brief.is_published:
+        title = brief.title if brief else f"{cert.name} project"
+        return PathStep("project", title, "", "coming")
+    url = reverse("exams:project_detail", args=[brief.slug])
+    latest = None
+    if getattr(user, "is_authenticated", False):
+        submissions_q = Submission.objects.filter(person=user, brief=brief)
+        if after is not None:
+            submissions_q = submissions_q.filter(
+                Q(decided_at__gt=after) | Q(decided_at__isnull=True, created_at__gt=after)
+            )
+        submissions = list(
+            submissions_q.order_by("-created_at", "-pk").values_list("pk", "status", "created_at")
+        )
+        if any(row[1] == SubmissionStatus.PASSED for row in submissions):
+            return PathStep("project", brief.title, url, "passed")
+        latest = submissions[0] if submissions else None
+    if latest is None:
+        return PathStep("project", brief.title, url, "not_submitted", action="Submit your project")
+    state = latest[1]
+    note = ""
+    if state in (SubmissionStatus.REVISE, SubmissionStatus.FAILED):
+        comment = (
+            Review.objects.filter(submission_id=latest[0])
+            .order_by("-created_at", "-pk")
+            .values_list("comment", flat=True)
+            .first()
+        )
+        note = comment or ""
+    action = "Revise and resubmit" if state == SubmissionStatus.REVISE else ""
+    return PathStep("project", brief.title, url, state, at=latest[2], note=note, action=action)
+
+
+def _certification_step(
+    *, cert: Certification, latest: Credential | None, coming: bool, now: datetime
+) -> PathStep:
+    title = f"{cert.name} certificate"
+    mine = reverse("certificates:mine")
+    if latest is None:
+        return PathStep("certification", title, "", "coming" if coming else "not_issued")
+    status = rules.credential_status(
+        revoked_at=latest.revoked_at, expires_at=latest.expires_at, now=now
+    )
+    if status == rules.ACTIVE and rules.in_renewal_window(
+        now=now, expires_at=latest.expires_at, window_days=cert.renewal_window_days
+    ):
+        return PathStep(
+            "certification",
+            title,
+            cert.renewal_start_path,
+            "expiring",
+            at=latest.expires_at,
+            action="Renew",
+        )
+    if status == rules.EXPIRED and coming:
+        return PathStep("certification", title, mine, "coming", at=latest.expires_at)
+    return PathStep("certification", title, mine, status, at=latest.expires_at)
+
+
+def path_steps_for(*, user, certification: str, now: datetime | None = None) -> list[PathStep]:
+    """The exam, project and certification steps of a learning path, with the
     person's state (registered with courses' learning paths in ready()).
 
-    A step staff have not set up yet (no such certification, or no brief
-    chosen) is "not_offered". Four queries, whatever the history.
+    Exam: not_started, in_progress (with the deadline), passed (with the
+    date), failed (with when the next attempt opens), certified. Project:
+    not_submitted, submitted, in_review, revise (with the grader's comments),
+    passed, failed. Certification: not_issued, active, expiring (in the
+    renewal window: "Renew"), expired, revoked. A certification whose exam or
+    project is not published yet is "coming", and so is that step. At most
+    five queries, whatever the history.
     """
+    now = now or timezone.now()
     cert = (
-        Certification.objects.select_related("exam", "project_brief")
+        Certification.objects.select_related("exam", "project_brief", "renewal_exam")
         .filter(slug=certification)
         .first()
     )
     if cert is None:
         return [
-            PathStep("exam", "Certification exam", "", "not_offered"),
-            PathStep("project", "Certification project", "", "not_offered"),
+            PathStep("exam", "Certification exam", "", "coming"),
+            PathStep("project", "Certification project", "", "coming"),
+            PathStep("certification", "Certificate", "", "coming"),
         ]
-    signed_in = getattr(user, "is_authenticated", False)
-    exam_state = "not_started"
-    if signed_in:
-        counts = Attempt.objects.filter(person=user, exam_id=cert.exam_id).aggregate(
-            taken=Count("pk"),
-            passed=Count("pk", filter=Q(passed=True) & ~Q(status=AttemptStatus.IN_PROGRESS)),
+    latest = None
+    if getattr(user, "is_authenticated", False):
+        latest = (
+            Credential.objects.filter(person=user, certification=cert)
+            .order_by("-issued_at", "-pk")
+            .first()
         )
-        if counts["passed"]:
-            exam_state = "completed"
-        elif counts["taken"]:
-            exam_state = "in_progress"
-    steps = [PathStep("exam", cert.exam.title, reverse("exams:exam_list"), exam_state)]
-    brief = cert.project_brief
-    if brief is None:
-        steps.append(PathStep("project", f"{cert.name} project", "", "not_offered"))
-    else:
-        project_state = "not_started"
-        if signed_in:
-            states = set(
-                Submission.objects.filter(person=user, brief=brief).values_list("status", flat=True)
-            )
-            if SubmissionStatus.PASSED in states:
-                project_state = "completed"
-            elif states:
-                project_state = "in_progress"
-        url = reverse("exams:project_detail", args=[brief.slug]) if brief.is_published else ""
-        steps.append(PathStep("project", brief.title, url, project_state))
-    held = credential_active_for(person=user, certification=cert) if signed_in else None
-    steps.append(
-        PathStep(
-            "credential",
-            f"{cert.name} certificate",
-            reverse("certificates:mine") if held else "",
-            "completed" if held else "not_started",
-        )
-    )
-    return steps
+    held = after = None
+    if latest is not None:
+        if latest.revoked_at is None and latest.expires_at > now:
+            held = latest
+        else:
+            # After expiry or revocation the full path applies again.
+            after = latest.revoked_at or latest.expires_at
+    exam_step = _exam_step(user=user, cert=cert, held=held, after=after, now=now)
+    project_step = _project_step(user=user, cert=cert, after=after)
+    coming = "coming" in (exam_step.state, project_step.state)
+    return [
+        exam_step,
+        project_step,
+        _certification_step(cert=cert, latest=latest, coming=coming, now=now),
+    ]

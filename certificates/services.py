@@ -42,6 +42,7 @@ Contract:
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -190,9 +191,11 @@ def credential_renew(*, credential: Credential, attempt, now: datetime | None = 
         credential=credential, kind=EventKind.RENEWED, attempt=attempt
     ).exists():
         return credential  # this attempt already renewed it
-    passed_at = attempt.submitted_at or now
-    if credential.status != CredentialStatus.ACTIVE or not rules.in_renewal_window(
-        now=passed_at,
+    # Decided when the attempt started: an attempt started inside the window
+    # renews even when it ends after the expiry (the credential may have been
+    # marked expired meanwhile).
+    if credential.status == CredentialStatus.REVOKED or not rules.in_renewal_window(
+        now=attempt.started_at,
         expires_at=credential.expires_at,
         window_days=certification.renewal_window_days,
     ):
@@ -203,8 +206,10 @@ def credential_renew(*, credential: Credential, attempt, now: datetime | None = 
     )
     # Conditional: two renewals racing extend once from the same expiry.
     changed = Credential.objects.filter(
-        pk=credential.pk, status=CredentialStatus.ACTIVE, expires_at=old_expiry
-    ).update(expires_at=new_expiry, pdf="", pdf_rendered_at=None)
+        pk=credential.pk,
+        status__in=[CredentialStatus.ACTIVE, CredentialStatus.EXPIRED],
+        expires_at=old_expiry,
+    ).update(status=CredentialStatus.ACTIVE, expires_at=new_expiry, pdf="", pdf_rendered_at=None)
     if not changed:
         raise RenewalNotOpen("This credential changed meanwhile; try again.")
     try:
@@ -233,15 +238,40 @@ def credential_renew(*, credential: Credential, attempt, now: datetime | None = 
     return credential
 
 
+def check_renewal_start(*, person, exam, now: datetime) -> None:
+    """exams' start check: an exam that only renews (some certification's
+    renewal exam and no certification's full exam) starts only for a holder
+    inside the renewal window of a credential it renews. 409 `renewal_not_open`."""
+    certifications = selectors.certifications_for_exam(exam.pk)
+    if any(c.exam_id == exam.pk for c in certifications):
+        return  # a full certification exam: the retake rule decides
+    renews = [c for c in certifications if c.renewal_exam_id == exam.pk]
+    if not renews:
+        return
+    for certification in renews:
+        credential = selectors.credential_latest_for(person=person, certification=certification)
+        if (
+            credential is not None
+            and credential.status != CredentialStatus.REVOKED
+            and rules.in_renewal_window(
+                now=now,
+                expires_at=credential.expires_at,
+                window_days=certification.renewal_window_days,
+            )
+        ):
+            return
+    raise RenewalNotOpen(
+        "The renewal exam is open to holders in the last "
+        f"{renews[0].renewal_window_days} days before their certificate expires; "
+        "after it expires, the full path applies again."
+    )
+
+
 def on_attempt_passed(*, attempt) -> None:
     """Receiver body: renew what this attempt renews, issue what it completes."""
     for certification in selectors.certifications_for_exam(attempt.exam_id):
-        held = selectors.credential_active_for(person=attempt.person, certification=certification)
-        if (
-            held is not None
-            and certification.renewal_exam_id_effective == attempt.exam_id
-            and held.expires_at > (attempt.submitted_at or timezone.now())
-        ):
+        held = selectors.credential_renewable_by(attempt=attempt, certification=certification)
+        if held is not None:
             try:
                 credential_renew(credential=held, attempt=attempt)
             except RenewalNotOpen:
@@ -346,6 +376,7 @@ def _send_reminder(*, credential: Credential, days: int) -> None:
         "days": days,
         "verification_url": selectors.verification_url(credential.public_id),
         "issuer": selectors.issuer_name(),
+        "renew_url": f"{settings.SITE_URL}{credential.certification.renewal_start_path}",
     }
     subject = f"Your {credential.certification.name} certification expires in {days} days"
     body = render_to_string("certificates/email/expiry_reminder.txt", context)

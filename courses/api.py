@@ -11,7 +11,7 @@ parameters answer 422 `validation_error`. Errors come from lms.api's handlers.
 - POST /lessons/{id}/completion   complete a lesson (enrols automatically, see
                                   courses.services): 201 new, 200 already complete
 - GET  /me/progress               the caller's dashboard
-- GET  /paths/{certification}     the learning path to a certification with step states
+- GET  /paths/{slug}              a learning path with your state on each step
 - GET  /events                    upcoming sessions (join link only for seat holders)
 - POST /events/{id}/registration  register: 201 (seat or waitlist), 200 already registered
 - DELETE /events/{id}/registration  cancel: 204; the first waitlisted person gets the seat
@@ -227,30 +227,76 @@ def my_progress(request):
     }
 
 
+PathStepState = Literal[
+    "not_started",
+    "in_progress",
+    "completed",
+    "passed",
+    "failed",
+    "certified",
+    "not_submitted",
+    "submitted",
+    "in_review",
+    "revise",
+    "not_issued",
+    "active",
+    "expiring",
+    "expired",
+    "revoked",
+    "coming",
+]
+
+
 class PathStepOut(Schema):
-    kind: Literal["course", "exam", "project", "credential"]
+    kind: Literal["course", "exam", "project", "certification"]
     title: str
-    url: str
-    state: Literal["not_started", "in_progress", "completed", "not_offered"]
-    percent: int
+    url: str = Field(description="Where to go for this step; empty when there is nowhere yet.")
+    state: PathStepState = Field(
+        description=(
+            "course: not_started | in_progress | completed; exam: not_started | in_progress |"
+            " passed | failed | certified; project: not_submitted | submitted | in_review |"
+            " revise | passed | failed; certification: not_issued | active | expiring |"
+            " expired | revoked. `coming`: the certification's exam or project is not"
+            " published yet."
+        )
+    )
+    percent: int = Field(description="A course's lessons done, in %.")
+    available_at: datetime | None = Field(
+        description="A failed exam: when the next attempt opens (null when it is open now)."
+    )
+    at: datetime | None = Field(
+        description=(
+            "An exam in progress: its deadline; passed: when; a certification: its expiry."
+        )
+    )
+    note: str = Field(description="A revision's grader comments, or why an exam is closed.")
+    action: str = Field(description="What the URL offers: Start, Resume, Renew...")
 
 
 class LearningPathOut(Schema):
-    certification: Literal["developer", "architect"]
+    slug: str
+    certification: Literal["developer", "architect", "none"] = Field(
+        description="The certification the path leads to; none for a sales path."
+    )
     title: str
+    intro: str
+    completed_at: datetime | None = Field(
+        description="A path to no certification: when its last course was completed."
+    )
+    percent: int = Field(description="Progress along the path, in %.")
     steps: list[PathStepOut]
 
 
 @router.get(
-    "/paths/{certification}",
+    "/paths/{slug}",
     response={200: LearningPathOut, 404: ErrorOut},
     tags=["paths"],
     summary="The learning path to a certification",
 )
-def learning_path_get(request, certification: Literal["developer", "architect"]):
-    """Courses in order, then the exam, the project and the certificate, each with your
-    state (`not_offered` while programme staff have not set a step up)."""
-    return selectors.learning_path_for(user=request.auth, certification=certification)
+def learning_path_get(request, slug: str = Slug):
+    """The path's courses in the order instructors set, then (for a certification
+    path) the exam, the project and the certification, each with your state."""
+    return selectors.learning_path_for(user=request.auth, slug=slug)
 
 
 # --- events ---------------------------------------------------------------------------

@@ -12,7 +12,14 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from . import services
-from .models import CourseIndexPage, CoursePage, Event, LessonPage
+from .models import (
+    CourseIndexPage,
+    CoursePage,
+    Event,
+    LearningPath,
+    LearningPathCourse,
+    LessonPage,
+)
 
 
 def _p(*paragraphs: str) -> list[dict]:
@@ -488,7 +495,60 @@ def seed_courses() -> list[CoursePage]:
             if lesson["slug"] not in existing:
                 _publish_child(course, LessonPage(**lesson))
         courses.append(course)
+    seed_paths({course.slug: course for course in courses})
     return courses
+
+
+PATHS = [
+    {
+        "slug": "developer",
+        "title": "Developer path",
+        "certification": "developer",
+        "sort_order": 10,
+        "courses": ["payments-fundamentals", "payment-flows-and-webhooks"],
+    },
+    {
+        "slug": "architect",
+        "title": "Architect path",
+        "certification": "architect",
+        "sort_order": 20,
+        "courses": ["platforms-and-marketplaces", "integration-architecture"],
+    },
+    {
+        "slug": "sales-foundations",
+        "title": "Business Foundations and Fast Start",
+        "intro": (
+            "The sales series every partner starts with: Business Foundations, then "
+            "the Fast Start courses. Completing them counts toward your company's "
+            "partner requirements."
+        ),
+        "certification": "none",
+        "sort_order": 30,
+        "courses": [
+            "business-foundations",
+            "fast-start-selling-online-payments",
+            "fast-start-platforms-and-marketplaces",
+        ],
+    },
+]
+
+
+def seed_paths(courses_by_slug: dict[str, CoursePage]) -> list[LearningPath]:
+    """Author the demo learning paths; a path that already has courses (the
+    data migration's, or an instructor's) is left as it is."""
+    paths = []
+    for spec in PATHS:
+        spec = dict(spec)
+        slugs = spec.pop("courses")
+        path, _ = LearningPath.objects.get_or_create(slug=spec["slug"], defaults=spec)
+        if not path.path_courses.exists():
+            LearningPathCourse.objects.bulk_create(
+                LearningPathCourse(path=path, course=courses_by_slug[slug], sort_order=index)
+                for index, slug in enumerate(slugs)
+                if slug in courses_by_slug
+            )
+        paths.append(path)
+    return paths
 
 
 EVENTS = [

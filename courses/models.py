@@ -391,3 +391,66 @@ class EventRegistration(models.Model):
 
     def __str__(self):
         return f"{self.person} for {self.event} ({self.status})"
+
+
+# --- learning paths ---------------------------------------------------------------
+
+from modelcluster.fields import ParentalKey  # noqa: E402
+from modelcluster.models import ClusterableModel  # noqa: E402
+from wagtail.admin.panels import InlinePanel, PageChooserPanel  # noqa: E402
+from wagtail.models import Orderable  # noqa: E402
+
+
+class LearningPath(ClusterableModel):
+    """An ordered set of courses that instructors author in the admin.
+
+    A path for a certification (developer, architect) continues after its
+    courses with the certification's exam, project and certificate (steps the
+    certificates app adds); a path for no certification (Business Foundations,
+    the Fast Start series) ends in the completion record of its courses.
+    """
+
+    slug = models.SlugField(max_length=40, unique=True, help_text="Its address: /paths/<slug>/")
+    title = models.CharField(max_length=200)
+    intro = models.TextField(blank=True, help_text="One or two sentences on the path's page.")
+    certification = models.CharField(
+        max_length=20,
+        choices=Certification.choices,
+        default=Certification.NONE,
+        help_text="The certification the path leads to; none for a sales path.",
+    )
+    sort_order = models.PositiveSmallIntegerField(
+        default=0, help_text="Paths are listed in this order, smallest first."
+    )
+    is_published = models.BooleanField(default=True)
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("slug"),
+        FieldPanel("intro"),
+        FieldPanel("certification"),
+        FieldPanel("sort_order"),
+        FieldPanel("is_published"),
+        InlinePanel("path_courses", label="Courses, in order", min_num=1),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "title", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LearningPathCourse(Orderable):
+    path = ParentalKey(LearningPath, on_delete=models.CASCADE, related_name="path_courses")
+    course = models.ForeignKey(CoursePage, on_delete=models.CASCADE, related_name="+")
+
+    panels = [PageChooserPanel("course", page_type="courses.CoursePage")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["path", "course"], name="courses_path_course_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path} · {self.course}"

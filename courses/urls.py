@@ -15,7 +15,7 @@ urlpatterns = [
     # page slugs live there (and the learner page cache matches that shape).
     path("learning/enrol/<int:course_id>/", views.course_enrol, name="course_enrol"),
     path("learning/complete/<int:lesson_id>/", views.lesson_complete, name="lesson_complete"),
-    path("paths/<slug:certification>/", views.learning_path, name="learning_path"),
+    path("paths/<slug:slug>/", views.learning_path, name="learning_path"),
     path("events/", views.event_list, name="event_list"),
     path(
         "events/<int:event_id>/registration/",

@@ -83,15 +83,19 @@ def dashboard(request):
         "courses/dashboard.html",
         {
             "dashboard": selectors.dashboard_for(user=request.user),
+            "paths": [
+                selectors.learning_path_for(user=request.user, slug=path.slug, path=path)
+                for path in selectors.learning_path_list()
+            ],
             "catalogue_url": selectors.catalogue_url(),
         },
     )
 
 
 @never_cache
-def learning_path(request, certification: str):
+def learning_path(request, slug: str):
     try:
-        path = selectors.learning_path_for(user=request.user, certification=certification)
+        path = selectors.learning_path_for(user=request.user, slug=slug)
     except NotFound as error:
         raise Http404(error.message) from error
     response = render(request, "courses/learning_path.html", {"path": path})

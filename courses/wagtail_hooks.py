@@ -27,7 +27,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import learner_page_cache, services
-from .models import Enrolment, Event, LessonPage, LessonProgress
+from .models import Enrolment, Event, LearningPath, LessonPage, LessonProgress
 
 REFUSAL = (
     "“{title}” cannot be deleted: learners have enrolments or progress in it "
@@ -146,3 +146,22 @@ class EventViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_event_viewset():
     return EventViewSet("events")
+
+
+class LearningPathViewSet(ModelViewSet):
+    """Instructors author the learning paths: which courses, in which order, for
+    which certification (the steps after the courses follow from it)."""
+
+    model = LearningPath
+    icon = "list-ol"
+    menu_label = "Learning paths"
+    menu_order = 240
+    add_to_admin_menu = True
+    list_display = ["title", "slug", "certification", "sort_order", "is_published"]
+    search_fields = ["title", "slug"]
+    ordering = ["sort_order", "title"]
+
+
+@hooks.register("register_admin_viewset")
+def register_learning_path_viewset():
+    return LearningPathViewSet("learning_paths")

@@ -515,6 +515,22 @@ EXAMS = [
             ("Webhooks and idempotency", 3),
         ],
     ),
+    (
+        "developer-renewal",
+        "Developer renewal exam",
+        "For current holders in their renewal window: a shorter check on what changed.",
+        [("Payment flows", 2), ("Webhooks and idempotency", 2), ("Integration architecture", 2)],
+    ),
+    (
+        "architect-renewal",
+        "Architect renewal exam",
+        "For current holders in their renewal window: a shorter check on what changed.",
+        [
+            ("Platforms and marketplaces", 2),
+            ("Integration architecture", 2),
+            ("Webhooks and idempotency", 2),
+        ],
+    ),
 ]
 
 
@@ -555,7 +571,8 @@ def seed_exams() -> list[Exam]:
             defaults={
                 "title": title,
                 "description": description,
-                "time_limit_minutes": 20,
+                # A renewal exam is the shorter check for current holders.
+                "time_limit_minutes": 12 if slug.endswith("-renewal") else 20,
             },
         )
         if not exam.blueprint.exists():

@@ -87,6 +87,13 @@ def _decide(*, exam: Exam, finished: list[datetime], now: datetime, certified: b
     )
 
 
+def retake_decision_from(
+    *, exam: Exam, finished: list[datetime], now: datetime, certified: bool
+) -> rules.RetakeDecision:
+    """The retake rule on finished attempts' times the caller has already read."""
+    return _decide(exam=exam, finished=finished, now=now, certified=certified)
+
+
 def retake_decision_for(*, person, exam: Exam, now: datetime) -> rules.RetakeDecision:
     """May `person` start a new attempt of `exam` at `now`? (ignores an open attempt)"""
     return _decide(

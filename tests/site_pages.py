@@ -35,6 +35,7 @@ def readme_pages() -> list[tuple[str, str | None, list[str]]]:
         "/courses/",
         course.url,
         "/paths/developer/",
+        "/paths/sales-foundations/",
         "/events/",
         f"/verify/{credential.public_id}",
     ]

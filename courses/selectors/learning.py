@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Length, Substr
 from django.http import QueryDict
 from wagtail.models import Page, PageViewRestriction
@@ -25,9 +25,11 @@ from ..models import (
     CourseLevel,
     CoursePage,
     Enrolment,
+    LearningPathCourse,
     LessonPage,
     LessonProgress,
 )
+from ..models import LearningPath as AuthoredPath
 
 MAX_QUERY_LENGTH = 200
 STEPLEN = Page.steplen
@@ -565,15 +567,53 @@ def completions_for(*, user) -> list[Enrolment]:
 # --- learning paths -------------------------------------------------------------
 
 
+# The states a step can be in, by kind. "coming": programme staff have not
+# published this certification's exam or project yet.
+COURSE_STEP_STATES = ("not_started", "in_progress", "completed")
+EXAM_STEP_STATES = ("not_started", "in_progress", "passed", "failed", "certified", "coming")
+PROJECT_STEP_STATES = (
+    "not_submitted",
+    "submitted",
+    "in_review",
+    "revise",
+    "passed",
+    "failed",
+    "coming",
+)
+CERTIFICATION_STEP_STATES = ("not_issued", "active", "expiring", "expired", "revoked", "coming")
+# States in which a step counts as done towards the path's progress.
+DONE_STEP_STATES = frozenset({"completed", "passed", "certified", "active", "expiring"})
+
+
 @dataclass(frozen=True)
 class PathStep:
-    kind: str  # "course", "exam", "project" or "credential"
+    kind: str  # "course", "exam", "project" or "certification"
     title: str
     url: str
-    # "not_started", "in_progress", "completed", or "not_offered" (programme
-    # staff have not set this step up yet: no exam or brief chosen).
-    state: str
+    state: str  # one of the kind's *_STEP_STATES
     percent: int = 0
+    # When the next attempt opens (a failed exam waiting out its retake time).
+    available_at: datetime | None = None
+    # The moment that goes with the state: an open attempt's deadline, the
+    # day an exam was passed, a certificate's expiry.
+    at: datetime | None = None
+    # What the person should read next (a grader's comments on a revision).
+    note: str = ""
+    # The call to action the URL leads to ("Start", "Resume", "Renew"...).
+    action: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.state in DONE_STEP_STATES
+
+    @property
+    def progress(self) -> float:
+        """This step's share of done, 0-1 (a course counts its lessons)."""
+        if self.done:
+            return 1.0
+        if self.kind == "course":
+            return self.percent / 100
+        return 0.0
 
 
 PathStepsProvider = Callable[..., list[PathStep]]
@@ -581,7 +621,7 @@ _path_step_providers: list[PathStepsProvider] = []
 
 
 def register_path_steps(provider: PathStepsProvider) -> PathStepsProvider:
-    """Let a higher app add the steps after the courses (exam, project, credential).
+    """Let a higher app add the steps after the courses (exam, project, certification).
 
     `provider(user=, certification=)` returns its steps for that path, in
     order, with the person's state; a fixed number of queries. Apps register
@@ -594,35 +634,61 @@ def register_path_steps(provider: PathStepsProvider) -> PathStepsProvider:
 
 @dataclass(frozen=True)
 class LearningPath:
-    certification: str
+    slug: str
+    certification: str  # "developer", "architect", or "none" (a sales path)
     title: str
+    intro: str
     steps: list[PathStep]
+    # A path to no certification ends in the completion record: the day its
+    # last course was completed (None while some are not).
+    completed_at: datetime | None = None
 
     @property
     def completed_steps(self) -> int:
-        return sum(1 for step in self.steps if step.state == "completed")
+        return sum(1 for step in self.steps if step.done)
+
+    @property
+    def percent(self) -> int:
+        """Progress along the path in %: done steps, plus a started course's lessons."""
+        if not self.steps:
+            return 0
+        return int(100 * sum(step.progress for step in self.steps) / len(self.steps))
+
+    @property
+    def leads_to_certification(self) -> bool:
+        return self.certification != Certification.NONE
 
 
 PATH_CERTIFICATIONS = [Certification.DEVELOPER, Certification.ARCHITECT]
 
 
-def learning_path_for(*, user, certification: str) -> LearningPath:
-    """The ordered path to a certification: its live technical courses (in
-    catalogue order) with the user's state, then the exam, then the project.
+def learning_path_list() -> list[AuthoredPath]:
+    """The published paths, in their authored order (1 query)."""
+    return list(AuthoredPath.objects.filter(is_published=True))
 
-    The steps after the courses (exam, project, credential) come from the
-    higher apps that own them, through `register_path_steps` (they sit above
-    courses). Sales courses never belong to a path. NotFound for an unknown
-    certification.
+
+def learning_path_for(*, user, slug: str, path: AuthoredPath | None = None) -> LearningPath:
+    """A path as instructors authored it, with the user's state on each step:
+    its live courses in the authored order, then, for a certification path,
+    the exam, the project and the certificate.
+
+    The steps after the courses come from the higher apps that own them,
+    through `register_path_steps` (they sit above courses). A course that is
+    unpublished or hidden from the user is left out. NotFound
+    (`path_not_found`) for an unknown or unpublished path. Pass `path` when
+    it was read already (the dashboard lists them).
     """
-    if certification not in PATH_CERTIFICATIONS:
+    if path is None:
+        path = AuthoredPath.objects.filter(slug=slug, is_published=True).first()
+    if path is None:
         raise NotFound("No such learning path.", code="path_not_found")
-    label = Certification(certification).label
     hidden = hidden_paths_for(user)
+    position = LearningPathCourse.objects.filter(path_id=path.pk, course_id=OuterRef("pk"))
     courses = list(
         _live_courses(hidden)
-        .filter(kind=CourseKind.TECHNICAL, certification=certification)
-        .order_by("path")
+        .annotate(position=Subquery(position.values("sort_order")[:1]))
+        .filter(position__isnull=False)
+        .order_by("position", "pk")
     )
     lessons_by_course = defaultdict(list)
     lessons = live_lessons_of([course.path for course in courses], hidden, done_by=user)
@@ -651,6 +717,17 @@ def learning_path_for(*, user, certification: str) -> LearningPath:
         else:
             state = "in_progress"
         steps.append(PathStep("course", course.title, course.url, state, progress.percent))
-    for provider in _path_step_providers:
-        steps.extend(provider(user=user, certification=certification))
-    return LearningPath(certification=certification, title=f"{label} path", steps=steps)
+    completed_at = None
+    if path.certification != Certification.NONE:
+        for provider in _path_step_providers:
+            steps.extend(provider(user=user, certification=path.certification))
+    elif courses and all(step.state == "completed" for step in steps):
+        completed_at = max(enrolments[course.pk].completed_at for course in courses)
+    return LearningPath(
+        slug=path.slug,
+        certification=path.certification,
+        title=path.title,
+        intro=path.intro,
+        steps=steps,
+        completed_at=completed_at,
+    )

@@ -17,7 +17,9 @@ Contract:
 - `attempt_start` returns `(attempt, created)`. An open attempt is returned
   as is (created=False); otherwise the retake rule decides (409
   `retake_too_soon` with `available_at`, `attempts_exhausted`,
-  `already_certified`). One in-progress attempt per person and exam is the
+  `already_certified`), then the checks higher apps registered with
+  `register_start_check` (a renewal exam outside the holder's window: 409
+  `renewal_not_open`). One in-progress attempt per person and exam is the
   database constraint `exams_attempt_one_in_progress`: a concurrent start
   that loses the race returns the winner's attempt.
 - `attempt_item_save` (and `attempt_answer`, `attempt_flag`) stores one
@@ -59,6 +61,7 @@ from .attempts import (
     attempt_start,
     attempt_submit,
     check_may_start,
+    register_start_check,
 )
 from .authoring import (
     ChoiceSpec,
@@ -109,6 +112,7 @@ __all__ = [
     "attempt_start",
     "attempt_submit",
     "check_may_start",
+    "register_start_check",
     "ChoiceSpec",
     "InvalidQuestion",
     "PublishRefused",

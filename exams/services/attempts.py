@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -40,14 +40,29 @@ class AttemptClosed(Conflict):
 # --- taking an exam -------------------------------------------------------------
 
 
+StartCheck = Callable[..., None]
+_start_checks: list[StartCheck] = []
+
+
+def register_start_check(check: StartCheck) -> StartCheck:
+    """Let a higher app refuse a start: `check(person=, exam=, now=)` raises a
+    DomainError when `person` may not start `exam` now (the certificates app:
+    a renewal exam is open only inside the holder's renewal window). Apps
+    register in their `ready()`."""
+    if check not in _start_checks:
+        _start_checks.append(check)
+    return check
+
+
 def check_may_start(*, person, exam: Exam, now: datetime) -> None:
     decision = selectors.retake_decision_for(person=person, exam=exam, now=now)
-    if decision.allowed:
-        return
-    extra = {}
-    if decision.available_at is not None:
-        extra["available_at"] = decision.available_at.isoformat()
-    raise Conflict(decision.reason, code=decision.code, **extra)
+    if not decision.allowed:
+        extra = {}
+        if decision.available_at is not None:
+            extra["available_at"] = decision.available_at.isoformat()
+        raise Conflict(decision.reason, code=decision.code, **extra)
+    for check in _start_checks:
+        check(person=person, exam=exam, now=now)
 
 
 def _draw_form(*, exam: Exam, person, seed: int) -> list[tuple[int, int, list[int]]]:

@@ -36,3 +36,16 @@ def test_seed_certifications_is_idempotent_and_tied_to_demo_exams(learner):
         person=learner, certification=architect, issued_at=now, revoked_reason="x"
     )
     assert again.pk == revoked.pk
+
+
+def test_each_demo_certification_names_a_shorter_renewal_exam(db):
+    from certificates import demo as certificate_demo
+    from exams import demo as exam_demo
+
+    exam_demo.seed_exams()
+    exam_demo.seed_projects()
+    for certification in certificate_demo.seed_certifications():
+        renewal = certification.renewal_exam
+        assert renewal is not None and renewal.is_published
+        assert renewal.pk != certification.exam_id
+        assert renewal.time_limit_minutes < certification.exam.time_limit_minutes

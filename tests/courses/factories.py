@@ -109,3 +109,22 @@ class EventFactory(factory.django.DjangoModelFactory):
     join_url = "https://meet.example.com/webhooks"
     instructor = factory.SubFactory(UserFactory)
     capacity = 3
+
+
+def path_with(slug: str, *courses, certification: str | None = None, title: str | None = None):
+    """The authored learning path `slug` (created when missing) with `courses`
+    appended in the order given."""
+    from courses.models import LearningPath, LearningPathCourse
+
+    path, _ = LearningPath.objects.get_or_create(
+        slug=slug,
+        defaults={
+            "title": title or slug.replace("-", " ").title(),
+            "certification": certification
+            or (slug if slug in ("developer", "architect") else "none"),
+        },
+    )
+    start = path.path_courses.count()
+    for index, course in enumerate(courses):
+        LearningPathCourse.objects.create(path=path, course=course, sort_order=start + index)
+    return path

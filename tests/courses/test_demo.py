@@ -46,3 +46,19 @@ def test_seed_events_is_idempotent_and_one_is_full(catalogue, instructor):
     assert EventRegistration.objects.filter(event=full, status="waitlisted").count() == 1
     assert EventRegistration.objects.count() == 4
     assert all(event.course is not None for event in events)
+
+
+def test_seed_authors_the_paths_once(catalogue):
+    from courses.models import LearningPath, LearningPathCourse
+
+    seed_courses()
+    rows = LearningPathCourse.objects.count()
+    seed_courses()
+    assert LearningPathCourse.objects.count() == rows
+    paths = {path.slug: path for path in LearningPath.objects.all()}
+    assert {"developer", "architect", "sales-foundations"} <= set(paths)
+    developer = [row.course.slug for row in paths["developer"].path_courses.order_by("sort_order")]
+    assert developer == ["payments-fundamentals", "payment-flows-and-webhooks"]
+    sales = paths["sales-foundations"]
+    assert sales.certification == "none"
+    assert sales.path_courses.first().course.slug == selectors.BUSINESS_FOUNDATIONS_SLUG
