@@ -61,6 +61,11 @@ class ImportForm(forms.Form):
         help_text=f"A GIFT or CSV file, UTF-8, at most {services.MAX_IMPORT_BYTES // 1024} KiB.",
     )
     format = forms.ChoiceField(choices=FORMAT_CHOICES, initial="auto")
+    topic = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text="GIFT: the topic for questions before any $CATEGORY line (new or existing).",
+    )
 
     def chosen_format(self) -> str:
         chosen = self.cleaned_data["format"]
@@ -92,8 +97,12 @@ class BankImportView(AuthorView):
             except DomainError as error:
                 form.add_error("file", error.message)
             else:
-                importer = services.bank_import_csv if fmt == "csv" else services.bank_import_gift
-                report = importer(bank=self.bank, text=text)
+                if fmt == "csv":
+                    report = services.bank_import_csv(bank=self.bank, text=text)
+                else:
+                    report = services.bank_import_gift(
+                        bank=self.bank, text=text, default_topic=form.cleaned_data["topic"]
+                    )
                 if report.ok:
                     messages.success(request, f"{self.bank.title}: {report.summary}")
                     return redirect(f"{BANKS_NS}:index")

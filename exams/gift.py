@@ -5,18 +5,25 @@ Contract:
   with every question it understood and every error it found, each error
   carrying the 1-based line number of the offending text; the caller decides
   what to do with a file that has errors (exams.services imports nothing).
-- Supported: `// comments`, `$CATEGORY: <topic>` (Moodle's `$course$/top/`
-  prefixes are dropped; the last path segment is the topic), an optional
+- Supported: `// comments` (on their own lines, anywhere, inside answer
+  blocks too), `$CATEGORY: <topic>` (Moodle's `$course$/top/` prefixes are
+  dropped; the last path segment of `a/b/c` is the topic; questions before any
+  `$CATEGORY` go to `parse_gift(..., default_topic=)`), an optional
   `::title::`, an optional `[plain]`/`[html]`/`[markdown]`/`[moodle]` format
   tag, the stem, and an answer block `{ ... }` with
   - single answer: exactly one `=right` and `~wrong` options;
   - multiple answers: `~%50%right ~%-100%wrong` weights; an option with a
     positive weight is right, the positive weights add up to 100 %;
-  - per-option feedback `#...` (read and dropped) and the general feedback
-    `####...`, which becomes the question's explanation.
+  - true/false: `{T}`, `{TRUE}`, `{F}`, `{FALSE}`, optionally
+    `{FALSE#if wrong#if right}`: a single-answer question with the options
+    True and False;
+  - missing word: text after the answer block; the stem gets `_____` where
+    the braces stood;
+  - per-option feedback `#...` (kept, `GiftQuestion.feedback`) and the
+    general feedback `####...`, which becomes the question's explanation.
   Escapes `\\~ \\= \\# \\{ \\} \\: \\\\` and `\\n` (newline) work everywhere.
-  Other GIFT question types (true/false, short answer, numeric, matching,
-  essay, missing word) are refused with a clear message.
+  Other GIFT question types (short answer, numerical, matching, essay) are
+  refused with a clear message and their line number.
 - `to_gift(questions)` writes the same subset; `parse_gift(to_gift(q))`
   gives `q` back (round trip), multiple-answer weights split 100 % evenly
   over the right options and -100 % over each wrong one.
@@ -34,6 +41,7 @@ SINGLE = "single"
 MULTIPLE = "multiple"
 
 _SPECIAL = "~=#{}:\\"
+MISSING_WORD = "_____"
 _FORMAT_TAG = re.compile(r"^\[(plain|html|markdown|moodle)\]\s*", re.IGNORECASE)
 _WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 
@@ -47,15 +55,29 @@ class GiftQuestion:
     choices: tuple[tuple[str, bool], ...]
     explanation: str = ""
     line: int = 0  # where the question starts in the source (0 when built in code)
+    # Per-option feedback, in the order of `choices` ("" where an option has none).
+    feedback: tuple[str, ...] = ()
+
+    def option_feedback(self) -> tuple[str, ...]:
+        return self.feedback or ("",) * len(self.choices)
 
     def same_content(self, other: GiftQuestion) -> bool:
-        return (self.topic, self.title, self.kind, self.stem, self.choices, self.explanation) == (
+        return (
+            self.topic,
+            self.title,
+            self.kind,
+            self.stem,
+            self.choices,
+            self.explanation,
+            self.option_feedback(),
+        ) == (
             other.topic,
             other.title,
             other.kind,
             other.stem,
             other.choices,
             other.explanation,
+            other.option_feedback(),
         )
 
 
@@ -134,8 +156,40 @@ def _clean(text: str) -> str:
     return unescape(re.sub(r"[ \t]*\n\s*", " ", text)).strip()
 
 
-def _parse_answers(body: str, offset: int) -> tuple[str, tuple[tuple[str, bool], ...], str]:
-    """(kind, choices, explanation) from the text between the braces."""
+TRUE_TEXT, FALSE_TEXT = "True", "False"
+_TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+
+Answers = tuple[str, tuple[tuple[str, bool], ...], str, tuple[str, ...]]
+
+
+def _split_unescaped(text: str, separator: str) -> list[str]:
+    parts, start = [], 0
+    while True:
+        at = _find(text, separator, start)
+        if at == -1:
+            parts.append(text[start:])
+            return parts
+        parts.append(text[start:at])
+        start = at + len(separator)
+
+
+def _true_false(body: str, explanation: str) -> Answers | None:
+    """`{T}`, `{FALSE}`, `{TRUE#if wrong#if right}`: a single-answer True/False
+    question; the first feedback is shown for the wrong answer, the second for
+    the right one."""
+    parts = _split_unescaped(body.strip(), "#")
+    value = _TRUE_FALSE.get(parts[0].strip().upper())
+    if value is None or len(parts) > 3:
+        return None
+    if_wrong = _clean(parts[1]) if len(parts) > 1 else ""
+    if_right = _clean(parts[2]) if len(parts) > 2 else ""
+    choices = ((TRUE_TEXT, value), (FALSE_TEXT, not value))
+    feedback = tuple(if_right if right else if_wrong for _, right in choices)
+    return SINGLE, choices, explanation, feedback
+
+
+def _parse_answers(body: str, offset: int) -> Answers:
+    """(kind, choices, explanation, feedback) from the text between the braces."""
     general = _find(body, "####")
     explanation = ""
     if general != -1:
@@ -148,8 +202,9 @@ def _parse_answers(body: str, offset: int) -> tuple[str, tuple[tuple[str, bool],
     stripped = body.strip()
     if stripped.startswith("#"):
         raise _Error(offset, "Numerical questions ({#...}) are not supported.")
-    if unescape(stripped).upper() in {"T", "F", "TRUE", "FALSE"}:
-        raise _Error(offset, "True/false questions are not supported: write = and ~ options.")
+    true_false = _true_false(stripped, explanation)
+    if true_false is not None:
+        return true_false
 
     # Split on unescaped = and ~; each piece remembers its marker and offset.
     pieces: list[tuple[str, int, str]] = []
@@ -177,11 +232,13 @@ def _parse_answers(body: str, offset: int) -> tuple[str, tuple[tuple[str, bool],
         pieces.append((marker, piece_start, "".join(current)))
 
     choices: list[tuple[str, bool]] = []
+    feedbacks: list[str] = []
     weighted = False
     plain_right = 0
     positive_total = 0.0
     for marker, at, raw in pieces:
         feedback = _find(raw, "#")
+        feedbacks.append(_clean(raw[feedback + 1 :]) if feedback != -1 else "")
         if feedback != -1:
             raw = raw[:feedback]
         raw = raw.strip()
@@ -211,7 +268,7 @@ def _parse_answers(body: str, offset: int) -> tuple[str, tuple[tuple[str, bool],
                 offset,
                 f"The positive weights add up to {positive_total:g} %, they must add up to 100 %.",
             )
-        return MULTIPLE, tuple(choices), explanation
+        return MULTIPLE, tuple(choices), explanation, tuple(feedbacks)
     if plain_right == 0:
         raise _Error(offset, "No right option: mark it with = (or give ~%weights%).")
     if plain_right > 1:
@@ -220,7 +277,7 @@ def _parse_answers(body: str, offset: int) -> tuple[str, tuple[tuple[str, bool],
             "Several = options (short-answer questions are not supported); "
             "for several right options use ~%weights%.",
         )
-    return SINGLE, tuple(choices), explanation
+    return SINGLE, tuple(choices), explanation, tuple(feedbacks)
 
 
 def _parse_question(block: str, topic: str) -> GiftQuestion:
@@ -241,20 +298,33 @@ def _parse_question(block: str, topic: str) -> GiftQuestion:
     close_at = _find(text, "}", open_at + 1)
     if close_at == -1:
         raise _Error(lead + open_at, "The answer block is not closed with }.")
-    if text[close_at + 1 :].strip():
-        raise _Error(
-            lead + close_at + 1,
-            "Text after the answer block (missing-word questions are not supported).",
-        )
+    after = text[close_at + 1 :].strip()
+    if _find(after, "{") != -1:
+        raise _Error(lead + close_at + 1, "Only one answer block per question.")
     stem_raw = _FORMAT_TAG.sub("", text[rest_start:open_at].strip())
     stem = _clean(stem_raw)
+    if after:
+        # A missing-word question: the blank stands where the braces stood.
+        stem = f"{stem} {MISSING_WORD} {_clean(after)}".strip()
     if not stem:
         raise _Error(lead, "The question has no text.")
     if not topic:
-        raise _Error(lead, "No topic: put a line `$CATEGORY: <topic>` before the questions.")
-    kind, choices, explanation = _parse_answers(text[open_at + 1 : close_at], lead + open_at + 1)
+        raise _Error(
+            lead,
+            "No topic: put a line `$CATEGORY: <topic>` before the questions, "
+            "or choose a topic for the file.",
+        )
+    kind, choices, explanation, feedback = _parse_answers(
+        text[open_at + 1 : close_at], lead + open_at + 1
+    )
     return GiftQuestion(
-        topic=topic, title=title, kind=kind, stem=stem, choices=choices, explanation=explanation
+        topic=topic,
+        title=title,
+        kind=kind,
+        stem=stem,
+        choices=choices,
+        explanation=explanation,
+        feedback=feedback if any(feedback) else (),
     )
 
 
@@ -265,10 +335,12 @@ def _topic_from_category(value: str) -> str:
     return parts[-1] if parts else ""
 
 
-def parse_gift(text: str) -> GiftParse:
+def parse_gift(text: str, *, default_topic: str = "") -> GiftParse:
+    """Every question and every error of `text`. Questions before any
+    `$CATEGORY` line go to `default_topic` (an error when there is none)."""
     questions: list[GiftQuestion] = []
     errors: list[GiftError] = []
-    topic = ""
+    topic = default_topic.strip()
     for start, block in _blocks(text):
         # A category line may share its block with the question under it.
         lines = block.split("\n")
@@ -295,6 +367,7 @@ def parse_gift(text: str) -> GiftParse:
                 choices=question.choices,
                 explanation=question.explanation,
                 line=start,
+                feedback=question.feedback,
             )
         )
     return GiftParse(questions=tuple(questions), errors=tuple(errors))
@@ -319,16 +392,31 @@ def _weight(value: float) -> str:
     return f"{value:.5f}".rstrip("0").rstrip(".")
 
 
+def _is_true_false(question: GiftQuestion) -> bool:
+    texts = tuple(text for text, _ in question.choices)
+    return question.kind == SINGLE and texts == (TRUE_TEXT, FALSE_TEXT)
+
+
 def question_to_gift(question: GiftQuestion) -> str:
     head = f"::{escape(question.title)}:: " if question.title else ""
+    feedback = question.option_feedback()
+    if _is_true_false(question):
+        value = question.choices[0][1]
+        if_right, if_wrong = (feedback[0], feedback[1]) if value else (feedback[1], feedback[0])
+        tail = ""
+        if if_wrong or if_right:
+            tail = f"#{escape(if_wrong)}" + (f"#{escape(if_right)}" if if_right else "")
+        general = f"####{escape(question.explanation)}" if question.explanation else ""
+        return f"{head}{escape(question.stem)} {{{'TRUE' if value else 'FALSE'}{tail}{general}}}"
     lines = [f"{head}{escape(question.stem)} {{"]
     right = sum(1 for _, correct in question.choices if correct)
-    for text, correct in question.choices:
+    for (text, correct), note in zip(question.choices, feedback, strict=True):
+        note_text = f" #{escape(note)}" if note else ""
         if question.kind == MULTIPLE:
             weight = _weight(100 / right) if correct else "-100"
-            lines.append(f"\t~%{weight}%{escape(text)}")
+            lines.append(f"\t~%{weight}%{escape(text)}{note_text}")
         else:
-            lines.append(f"\t{'=' if correct else '~'}{escape(text)}")
+            lines.append(f"\t{'=' if correct else '~'}{escape(text)}{note_text}")
     if question.explanation:
         lines.append(f"\t####{escape(question.explanation)}")
     lines.append("}")

@@ -120,6 +120,8 @@ class Choice(models.Model):
     text = models.TextField()
     is_correct = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField()
+    # Shown with the result to someone who chose this option (GIFT's #feedback).
+    feedback = models.TextField(blank=True)
 
     class Meta:
         ordering = ["version_id", "position"]

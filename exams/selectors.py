@@ -322,6 +322,11 @@ class BankQuestion:
     stem: str
     explanation: str
     choices: tuple[tuple[str, bool], ...]
+    # Per-option feedback in the order of `choices`.
+    feedback: tuple[str, ...] = ()
+
+    def option_feedback(self) -> tuple[str, ...]:
+        return self.feedback or ("",) * len(self.choices)
 
 
 def bank_get(*, slug: str) -> QuestionBank:
@@ -339,12 +344,14 @@ def bank_questions_for_export(*, bank: QuestionBank) -> list[BankQuestion]:
         .order_by("topic__position", "topic__name", "pk")
     )
     options: dict[int, list[tuple[str, bool]]] = defaultdict(list)
-    for version_id, text, is_correct in (
+    notes: dict[int, list[str]] = defaultdict(list)
+    for version_id, text, is_correct, feedback in (
         Choice.objects.filter(version_id__in=[q.current_version_id for q in questions])
         .order_by("version_id", "position")
-        .values_list("version_id", "text", "is_correct")
+        .values_list("version_id", "text", "is_correct", "feedback")
     ):
         options[version_id].append((text, is_correct))
+        notes[version_id].append(feedback)
     return [
         BankQuestion(
             question_id=q.pk,
@@ -357,6 +364,7 @@ def bank_questions_for_export(*, bank: QuestionBank) -> list[BankQuestion]:
             stem=q.current_version.stem,
             explanation=q.current_version.explanation,
             choices=tuple(options[q.current_version_id]),
+            feedback=tuple(notes[q.current_version_id]) if any(notes[q.current_version_id]) else (),
         )
         for q in questions
     ]
@@ -383,6 +391,7 @@ def bank_export(*, bank: QuestionBank, format: str) -> tuple[str, str, str]:  # 
                     stem=q.stem,
                     choices=q.choices,
                     explanation=q.explanation,
+                    feedback=q.feedback,
                 )
                 for q in questions
             ],

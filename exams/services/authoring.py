@@ -47,6 +47,7 @@ class PublishRefused(Conflict):
 class ChoiceSpec:
     text: str
     is_correct: bool = False
+    feedback: str = ""
 
 
 def check_choices(*, kind: str, choices: Sequence[ChoiceSpec]) -> None:
@@ -77,7 +78,13 @@ def check_stem(stem: str) -> None:
 
 def _write_choices(version: QuestionVersion, choices: Sequence[ChoiceSpec]) -> None:
     Choice.objects.bulk_create(
-        Choice(version=version, text=spec.text.strip(), is_correct=spec.is_correct, position=i)
+        Choice(
+            version=version,
+            text=spec.text.strip(),
+            is_correct=spec.is_correct,
+            position=i,
+            feedback=spec.feedback.strip(),
+        )
         for i, spec in enumerate(choices)
     )
 

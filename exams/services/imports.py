@@ -113,6 +113,18 @@ class _Incoming:
     explanation: str
     title: str = ""
     question_id: int | None = None
+    # Per-option feedback in the order of `choices` (empty: none given).
+    feedback: tuple[str, ...] = ()
+
+    def option_feedback(self) -> tuple[str, ...]:
+        return self.feedback or ("",) * len(self.choices)
+
+    def choice_specs(self) -> list[ChoiceSpec]:
+        notes = self.option_feedback()
+        return [
+            ChoiceSpec(text, right, note)
+            for (text, right), note in zip(self.choices, notes, strict=True)
+        ]
 
 
 def _validate_incoming(items: Sequence[_Incoming]) -> list[ImportLineError]:
@@ -163,14 +175,20 @@ def _bank_import(*, bank, fmt: str, items: Sequence[_Incoming], errors: Sequence
                 same_text.kind,
                 same_text.choices,
                 same_text.explanation,
-            ) == (item.kind, item.choices, item.explanation):
+                same_text.option_feedback(),
+            ) == (
+                item.kind,
+                item.choices,
+                item.explanation,
+                item.option_feedback(),
+            ):
                 unchanged += 1  # importing the same file twice does not duplicate it
                 continue
             question_create(
                 topic=topic,
                 kind=item.kind,
                 stem=item.stem,
-                choices=[ChoiceSpec(text, right) for text, right in item.choices],
+                choices=item.choice_specs(),
                 explanation=item.explanation,
                 title=item.title,
             )
@@ -193,7 +211,7 @@ def _bank_import(*, bank, fmt: str, items: Sequence[_Incoming], errors: Sequence
         question_revise(
             question=question,
             stem=item.stem,
-            choices=[ChoiceSpec(text, right) for text, right in item.choices],
+            choices=item.choice_specs(),
             explanation=item.explanation,
             kind=item.kind,
         )
@@ -208,13 +226,14 @@ def _bank_import(*, bank, fmt: str, items: Sequence[_Incoming], errors: Sequence
 
 
 @transaction.atomic
-def bank_import_gift(*, bank, text: str) -> ImportReport:
-    """Import GIFT text into `bank` (topics from `$CATEGORY`); nothing if any line is bad.
+def bank_import_gift(*, bank, text: str, default_topic: str = "") -> ImportReport:
+    """Import GIFT text into `bank` (topics from `$CATEGORY`; questions before any
+    `$CATEGORY` go to `default_topic`); nothing if any line is bad.
 
     GIFT carries no question ids: every question is new, except one identical
     (topic, text, options, explanation) to a question already in the bank.
     """
-    parsed = gift.parse_gift(text)
+    parsed = gift.parse_gift(text, default_topic=default_topic)
     if not parsed.questions and not parsed.errors:
         return ImportReport(format="gift", errors=(ImportLineError(1, "No questions found."),))
     items = [
@@ -226,6 +245,7 @@ def bank_import_gift(*, bank, text: str) -> ImportReport:
             choices=q.choices,
             explanation=q.explanation,
             title=q.title,
+            feedback=q.feedback,
         )
         for q in parsed.questions
     ]

@@ -205,6 +205,34 @@ def test_import_screen_imports_a_gift_file(instructor_client):
     assert Question.objects.filter(topic__bank=bank).count() == 1
 
 
+def test_import_screen_puts_a_file_without_category_in_the_chosen_topic(instructor_client):
+    bank = QuestionBankFactory()
+    text = b"Is a webhook body signed? {T#It is signed.}\n"
+    upload = SimpleUploadedFile("moodle.gift", text, content_type="text/plain")
+    response = instructor_client.post(
+        f"{BANKS}import/{bank.pk}/", {"file": upload, "format": "gift", "topic": "Signing"}
+    )
+    assert response.status_code == 302
+    question = Question.objects.get(topic__bank=bank)
+    assert question.topic.name == "Signing"
+    choices = list(question.current_version.choices.order_by("position"))
+    assert [(c.text, c.is_correct, c.feedback) for c in choices] == [
+        ("True", True, ""),
+        ("False", False, "It is signed."),
+    ]
+
+
+def test_import_screen_without_a_topic_names_the_lines(instructor_client):
+    bank = QuestionBankFactory()
+    upload = SimpleUploadedFile("moodle.gift", b"Q? {T}\n", content_type="text/plain")
+    response = instructor_client.post(
+        f"{BANKS}import/{bank.pk}/", {"file": upload, "format": "gift"}
+    )
+    assert response.status_code == 422
+    assert "choose a topic" in response.content.decode()
+    assert not Question.objects.filter(topic__bank=bank).exists()
+
+
 def test_import_screen_lists_bad_lines_and_imports_nothing(instructor_client):
     bank = QuestionBankFactory()
     upload = SimpleUploadedFile("bank.txt", GIFT + b"\nBroken {~a ~b}\n")

@@ -82,7 +82,6 @@ def test_multiline_text_and_newline_escape_round_trip():
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("Q? {T}", "True/false"),
         ("Q? {=a =b}", "Several = options"),
         ("Q? {~a ~b}", "No right option"),
         ("Q? {~%50%a ~%-100%b}", "add up to 50"),
@@ -93,7 +92,8 @@ def test_multiline_text_and_newline_escape_round_trip():
         ("Q? {=a ~b", "not closed"),
         ("Q? no answers", "No answer block"),
         ("::T Q? {=a ~b}", "title is not closed"),
-        ("Q {=a ~b} and more", "missing-word"),
+        ("Q {=a ~b} and {=c ~d}", "one answer block"),
+        ("Q? {=a =b =c}", "Several = options"),
         ("{=a ~b}", "no text"),
     ],
 )
