@@ -31,9 +31,9 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from lms.errors import Conflict, NotFound, PermissionDenied
+from lms.outbox import outbox_enqueue
 from lms.permissions import is_programme_staff
 
 from . import learner_page_cache, selectors, signals
@@ -268,9 +268,7 @@ def _promote_first_waitlisted(*, event: Event, now) -> EventRegistration | None:
             pk=candidate.pk, status=RegistrationStatus.WAITLISTED
         ).update(status=RegistrationStatus.REGISTERED, promoted_at=now)
         if promoted:
-            transaction.on_commit(
-                lambda pk=candidate.pk: async_task("courses.tasks.send_seat_promotion_email", pk)
-            )
+            outbox_enqueue("courses.tasks.send_seat_promotion_email", candidate.pk)
             return candidate
     return None
 
@@ -339,8 +337,6 @@ def event_cancel(*, by, event_id: int) -> Event:
         cancelled_at=timezone.now()
     )
     if cancelled:
-        transaction.on_commit(
-            lambda: async_task("courses.tasks.send_event_cancelled_emails", event.pk)
-        )
+        outbox_enqueue("courses.tasks.send_event_cancelled_emails", event.pk)
     event.refresh_from_db()
     return event

@@ -80,15 +80,9 @@ def recompute_for_tracks_changed(sender, partner, **kwargs) -> None:
 
 def recompute_all_for_rule_saved(sender, instance, raw=False, **kwargs) -> None:
     """A track rule changed (staff, Wagtail admin): recompute every partner in the
-    background after commit (django-q2; the job is idempotent)."""
+    background after commit (lms.outbox; the job is idempotent)."""
     if raw:
         return
-    from django.db import transaction
-    from django_q.tasks import async_task
+    from lms.outbox import outbox_enqueue
 
-    transaction.on_commit(
-        lambda: async_task(
-            "partners.status.tasks.recompute_all_partner_statuses",
-            task_name="partners-recompute-all",
-        )
-    )
+    outbox_enqueue("partners.status.tasks.recompute_all_partner_statuses")
