@@ -83,10 +83,11 @@ def _queue(task_id: int, *, task: str) -> bool:
     """Hand the row to django-q2; False (and the row due now) when the queue is unreachable."""
     from django_q.tasks import async_task
 
+    inline = bool(settings.Q_CLUSTER.get("sync"))
     try:
-        async_task(RUN_TASK, task_id, task_name=f"{task.rsplit('.', 1)[-1]}-{task_id}")
+        async_task(RUN_TASK, task_id, task_name=f"{task.rsplit('.', 1)[-1]}-{task_id}", sync=inline)
     except Exception as exc:
-        if settings.Q_CLUSTER.get("sync"):
+        if inline:
             raise  # the task itself failed, inline: let the caller see it
         logger.warning(
             "Could not queue %s #%s (%s); the outbox sweep will queue it", task, task_id, exc
