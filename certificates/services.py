@@ -388,11 +388,9 @@ def _remind_one(*, credential_id: int, now: datetime) -> bool:
         # Mailing inside the transaction: if it fails, the row is rolled back
         # and the next run tries again.
         _send_reminder(credential=credential, days=days)
-        transaction.on_commit(
-            lambda: signals.expiry_reminder_sent.send(
-                sender=Credential, credential=credential, days=days
-            )
-        )
+        # Inside the transaction: receivers record their work (the partner
+        # admins' copies, lms.outbox) with this reminder, once.
+        signals.expiry_reminder_sent.send(sender=Credential, credential=credential, days=days)
     return True
 
 

@@ -392,3 +392,26 @@ def test_parallel_sweeps_queue_a_due_row_once(monkeypatch, settings):
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(queued) == sorted(row.pk for row in rows)
+
+
+def test_a_superuser_sees_the_rows_and_retries_one_in_the_django_admin(
+    db, client, django_capture_on_commit_callbacks, settings
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    with django_capture_on_commit_callbacks(execute=False):
+        row = outbox_enqueue("tests.lms.outbox_tasks.die_once", "from-admin")
+    with pytest.raises(outbox_tasks.WorkerKilled):
+        outbox_run(task_id=row.pk)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listing = client.get("/django-admin/lms/outboxtask/")
+    assert listing.status_code == 200
+    assert b"tests.lms.outbox_tasks.die_once" in listing.content
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            "/django-admin/lms/outboxtask/",
+            {"action": "retry_now", "_selected_action": [row.pk]},
+        )
+    assert done.status_code == 302
+    row.refresh_from_db()
+    assert row.done_at is not None
+    assert outbox_tasks.RUNS == ["from-admin"]
