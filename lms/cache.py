@@ -61,7 +61,7 @@ class ResilientRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        location = ",".join(self._servers)
+        location = server if isinstance(server, str) else ",".join(server)
         with _outages_lock:
             self._outage = _outages.setdefault(location, _Outage())
 
