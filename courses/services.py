@@ -297,7 +297,9 @@ def event_attendance_record(*, by, event_id: int, attended_ids) -> int:
 
 def event_reminders_send(*, now=None) -> int:
     """E-mail seat holders of sessions starting within 24 hours, once each
-    (`reminded_at` is claimed with a conditional UPDATE before sending)."""
+    (`reminded_at` is claimed with a conditional UPDATE in the transaction
+    that sends, so a send that fails, or a worker killed before the commit,
+    leaves it for the next hourly run)."""
     from django.core.mail import send_mail
 
     now = now or timezone.now()
@@ -310,21 +312,22 @@ def event_reminders_send(*, now=None) -> int:
     ).select_related("event", "person")
     sent = 0
     for registration in due:
-        claimed = EventRegistration.objects.filter(
-            pk=registration.pk, reminded_at__isnull=True
-        ).update(reminded_at=now)
-        if not claimed:
-            continue
-        event = registration.event
-        send_mail(
-            subject=f"Reminder: {event.title} starts soon",
-            message=(
-                f"{event.title} starts at {event.starts_at:%Y-%m-%d %H:%M} UTC.\n"
-                f"Join: {event.join_url}\n"
-            ),
-            from_email=None,
-            recipient_list=[registration.person.email],
-        )
+        with transaction.atomic():
+            claimed = EventRegistration.objects.filter(
+                pk=registration.pk, reminded_at__isnull=True
+            ).update(reminded_at=now)
+            if not claimed:
+                continue
+            event = registration.event
+            send_mail(
+                subject=f"Reminder: {event.title} starts soon",
+                message=(
+                    f"{event.title} starts at {event.starts_at:%Y-%m-%d %H:%M} UTC.\n"
+                    f"Join: {event.join_url}\n"
+                ),
+                from_email=None,
+                recipient_list=[registration.person.email],
+            )
         sent += 1
     return sent
 
