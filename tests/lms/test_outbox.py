@@ -294,6 +294,38 @@ def test_a_pdf_whose_render_task_runs_twice_is_rendered_once(
     assert credential.pdf.name and credential.pdf_rendered_at is not None
 
 
+def test_a_worker_dying_mid_render_has_the_pdf_rendered_again_once(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    from certificates import pdf
+    from certificates.services import RENDER_TASK
+    from tests.certificates.factories import CredentialFactory
+
+    renders = []
+
+    def render(credential):
+        renders.append(credential.pk)
+        if len(renders) == 1:
+            raise outbox_tasks.WorkerKilled("mid-render")
+        return b"%PDF"
+
+    monkeypatch.setattr(pdf, "render_certificate_pdf", render)
+    credential = CredentialFactory()
+    with django_capture_on_commit_callbacks(execute=False):
+        row = outbox_enqueue(RENDER_TASK, credential.pk)
+    with pytest.raises(outbox_tasks.WorkerKilled):
+        outbox_run(task_id=row.pk)
+    credential.refresh_from_db()
+    assert not credential.pdf  # nothing stored by the run that died
+
+    expire_claim(row)
+    assert outbox_sweep().queued == 1
+    assert outbox_sweep(now=timezone.now() + timedelta(days=1)).queued == 0
+    assert renders == [credential.pk, credential.pk]  # the dead run, and one more
+    credential.refresh_from_db()
+    assert credential.pdf.name and credential.pdf.storage.exists(credential.pdf.name)
+
+
 def test_issuing_a_credential_records_its_render_in_the_same_transaction(
     db, monkeypatch, django_capture_on_commit_callbacks
 ):
