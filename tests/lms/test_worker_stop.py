@@ -11,10 +11,15 @@ is then done exactly once.
 The django-q2 `retry` is set far beyond the test (Q_RETRY_SECONDS), so it is
 the sweep, not the ORM broker's redelivery, that gives the task back; the
 claim of a run is held for 2 s (OUTBOX_CLAIM_SECONDS) instead of minutes.
+
+With Redis as the broker (a redis-server of its own on a loopback port), the
+whole cluster killed with SIGKILL mid-task loses the queue message; the
+outbox row brings the task back once.
 """
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -179,3 +184,72 @@ def test_a_task_running_at_sigterm_is_finished_or_given_back_and_run_once(tmp_pa
     assert len(lines(short)) == 1
     state = rows(env)
     assert all(row["done"] for row in state.values()), state
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+def test_with_redis_a_task_held_by_a_killed_worker_is_run_again_by_the_sweep(tmp_path):
+    """django-q2's Redis queue keeps no receipt: the message a worker took is
+    gone when the worker is killed (`kill -9`, no chance to give it back).
+    The outbox row is not, and the sweep of the next cluster queues it again."""
+    redis_port = free_port()
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="lms.settings.dev",
+        SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        Q_WORKERS="1",
+        OUTBOX_CLAIM_SECONDS="2",
+        DEBUG="0",
+    )
+    cluster = None
+    try:
+        for app in ("django_q", "lms"):
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", app, "--noinput", "-v0"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                timeout=300,
+            )
+        work = tmp_path / "render.txt"
+        manage_python(
+            env,
+            "from lms.outbox import outbox_enqueue\n"
+            f"outbox_enqueue({TASK!r}, {str(work)!r}, 120)\n",
+        )
+
+        def start_cluster():
+            return subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=ROOT,
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+        cluster = start_cluster()
+        wait_for(lambda: work.with_suffix(".started").exists(), 60, "the task starting")
+        for pid in alive(family(cluster.pid)):
+            os.kill(pid, signal.SIGKILL)  # the whole cluster, mid-task
+        cluster.wait(timeout=10)
+        assert lines(work) == []
+        assert list(rows(env).values()) == [{"done": False, "attempts": 1}]
+
+        cluster = start_cluster()
+        wait_for(lambda: lines(work), 120, "the sweep running the task again")
+        wait_for(lambda: all(r["done"] for r in rows(env).values()), 30, "the row marked done")
+        assert len(lines(work)) == 1
+        assert list(rows(env).values()) == [{"done": True, "attempts": 2}]
+    finally:
+        if cluster is not None:
+            for pid in alive(family(cluster.pid)):
+                os.kill(pid, signal.SIGKILL)
+            cluster.wait(timeout=10)
+        redis.terminate()
+        redis.wait(timeout=10)
