@@ -11,8 +11,9 @@ Contract:
   when not eligible, `(active, False)` when one is already held. A lapsed
   active credential is marked expired first, and evidence from before the
   end of a previous credential does not count (after expiry the full path
-  applies again). After commit: the PDF render is queued and
-  `credential_changed(change="issued")` is sent. A person whose e-mail
+  applies again). The PDF render is recorded in the same transaction
+  (lms.outbox) and queued after commit; `credential_changed(change="issued")`
+  is sent after commit. A person whose e-mail
   address is not confirmed is issued nothing (`(None, False)`): a
   certificate names a reachable, proven address. Confirming the address
   (`lms.signals.email_confirmed`) runs the check again for every
@@ -50,6 +51,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from lms.errors import Conflict, DomainError
+from lms.outbox import outbox_enqueue
 
 from . import rules, selectors, signals
 from .models import (
@@ -91,9 +93,8 @@ MAX_REASON_LENGTH = 2000
 
 
 def _queue_render(credential_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task(RENDER_TASK, credential_id, task_name=f"certificate-{credential_id}")
+    """Recorded with the change (lms.outbox); a worker renders it after commit."""
+    outbox_enqueue(RENDER_TASK, credential_id)
 
 
 def _send_changed(credential_id: int, change: str) -> None:
@@ -103,7 +104,7 @@ def _send_changed(credential_id: int, change: str) -> None:
 
 def _after_commit(credential_id: int, change: str, *, render: bool) -> None:
     if render:
-        transaction.on_commit(lambda: _queue_render(credential_id))
+        _queue_render(credential_id)
     transaction.on_commit(lambda: _send_changed(credential_id, change))
 
 
@@ -418,11 +419,9 @@ def _remind_one(*, credential_id: int, now: datetime) -> bool:
         # Mailing inside the transaction: if it fails, the row is rolled back
         # and the next run tries again.
         _send_reminder(credential=credential, days=days)
-        transaction.on_commit(
-            lambda: signals.expiry_reminder_sent.send(
-                sender=Credential, credential=credential, days=days
-            )
-        )
+        # Inside the transaction: receivers record their work (the partner
+        # admins' copies, lms.outbox) with this reminder, once.
+        signals.expiry_reminder_sent.send(sender=Credential, credential=credential, days=days)
     return True
 
 

@@ -5,9 +5,11 @@ is sent after commit whenever a credential is "issued", "renewed", "expired"
 or "revoked" (the partners app recomputes its roll-up from it).
 
 `expiry_reminder_sent(sender=Credential, credential=<Credential>, days=<int>)`
-is sent after the holder's 90/30/7-day reminder went out, once per reminder:
-the partners app (which knows who a holder's partner admins are; this app
-may not import it) sends the admins their copy from it.
+is sent once per 90/30/7-day reminder, inside the transaction that records
+it (after the holder's mail went out): the partners app (which knows who a
+holder's partner admins are; this app may not import it) records the
+admins' copy there (lms.outbox), so it commits, and is sent, with the
+reminder. Receivers do no slow work: they record it.
 """
 
 from django.dispatch import Signal

@@ -31,9 +31,9 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from lms.errors import Conflict, NotFound, PermissionDenied
+from lms.outbox import outbox_enqueue
 from lms.permissions import is_programme_staff
 
 from . import learner_page_cache, selectors, signals
@@ -268,9 +268,7 @@ def _promote_first_waitlisted(*, event: Event, now) -> EventRegistration | None:
             pk=candidate.pk, status=RegistrationStatus.WAITLISTED
         ).update(status=RegistrationStatus.REGISTERED, promoted_at=now)
         if promoted:
-            transaction.on_commit(
-                lambda pk=candidate.pk: async_task("courses.tasks.send_seat_promotion_email", pk)
-            )
+            outbox_enqueue("courses.tasks.send_seat_promotion_email", candidate.pk)
             return candidate
     return None
 
@@ -299,7 +297,9 @@ def event_attendance_record(*, by, event_id: int, attended_ids) -> int:
 
 def event_reminders_send(*, now=None) -> int:
     """E-mail seat holders of sessions starting within 24 hours, once each
-    (`reminded_at` is claimed with a conditional UPDATE before sending)."""
+    (`reminded_at` is claimed with a conditional UPDATE in the transaction
+    that sends, so a send that fails, or a worker killed before the commit,
+    leaves it for the next hourly run)."""
     from django.core.mail import send_mail
 
     now = now or timezone.now()
@@ -312,21 +312,22 @@ def event_reminders_send(*, now=None) -> int:
     ).select_related("event", "person")
     sent = 0
     for registration in due:
-        claimed = EventRegistration.objects.filter(
-            pk=registration.pk, reminded_at__isnull=True
-        ).update(reminded_at=now)
-        if not claimed:
-            continue
-        event = registration.event
-        send_mail(
-            subject=f"Reminder: {event.title} starts soon",
-            message=(
-                f"{event.title} starts at {event.starts_at:%Y-%m-%d %H:%M} UTC.\n"
-                f"Join: {event.join_url}\n"
-            ),
-            from_email=None,
-            recipient_list=[registration.person.email],
-        )
+        with transaction.atomic():
+            claimed = EventRegistration.objects.filter(
+                pk=registration.pk, reminded_at__isnull=True
+            ).update(reminded_at=now)
+            if not claimed:
+                continue
+            event = registration.event
+            send_mail(
+                subject=f"Reminder: {event.title} starts soon",
+                message=(
+                    f"{event.title} starts at {event.starts_at:%Y-%m-%d %H:%M} UTC.\n"
+                    f"Join: {event.join_url}\n"
+                ),
+                from_email=None,
+                recipient_list=[registration.person.email],
+            )
         sent += 1
     return sent
 
@@ -339,8 +340,6 @@ def event_cancel(*, by, event_id: int) -> Event:
         cancelled_at=timezone.now()
     )
     if cancelled:
-        transaction.on_commit(
-            lambda: async_task("courses.tasks.send_event_cancelled_emails", event.pk)
-        )
+        outbox_enqueue("courses.tasks.send_event_cancelled_emails", event.pk)
     event.refresh_from_db()
     return event

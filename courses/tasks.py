@@ -2,7 +2,8 @@
 
 import logging
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
+from django.db import transaction
 from django.utils import timezone
 
 from . import services
@@ -12,8 +13,10 @@ logger = logging.getLogger(__name__)
 
 
 def send_seat_promotion_email(registration_id: int) -> bool:
-    """Tell a person they moved from the waitlist to a seat. Sent at most once:
-    `promotion_emailed_at` is claimed with a conditional UPDATE before sending."""
+    """Tell a person they moved from the waitlist to a seat. Sent once:
+    `promotion_emailed_at` is claimed with a conditional UPDATE in the
+    transaction that sends, so a failed send (or a worker killed before the
+    commit) leaves it unclaimed for the next run (lms.outbox)."""
     registration = (
         EventRegistration.objects.select_related("event", "person")
         .filter(pk=registration_id, status=RegistrationStatus.REGISTERED)
@@ -25,20 +28,21 @@ def send_seat_promotion_email(registration_id: int) -> bool:
     event = registration.event
     if event.cancelled_at is not None or event.starts_at <= timezone.now():
         return False
-    claimed = EventRegistration.objects.filter(
-        pk=registration.pk, promotion_emailed_at__isnull=True
-    ).update(promotion_emailed_at=timezone.now())
-    if not claimed:
-        return False
-    send_mail(
-        subject=f"You have a seat: {event.title}",
-        message=(
-            f"A seat freed up and it is yours: {event.title}, "
-            f"{event.starts_at:%Y-%m-%d %H:%M} UTC.\nJoin: {event.join_url}\n"
-        ),
-        from_email=None,
-        recipient_list=[registration.person.email],
-    )
+    with transaction.atomic():
+        claimed = EventRegistration.objects.filter(
+            pk=registration.pk, promotion_emailed_at__isnull=True
+        ).update(promotion_emailed_at=timezone.now())
+        if not claimed:
+            return False
+        send_mail(
+            subject=f"You have a seat: {event.title}",
+            message=(
+                f"A seat freed up and it is yours: {event.title}, "
+                f"{event.starts_at:%Y-%m-%d %H:%M} UTC.\nJoin: {event.join_url}\n"
+            ),
+            from_email=None,
+            recipient_list=[registration.person.email],
+        )
     return True
 
 
@@ -50,27 +54,33 @@ def send_event_reminders() -> int:
 
 
 def send_event_cancelled_emails(event_id: int) -> int:
-    """Tell everyone registered or waiting that a session was cancelled. Sent at
-    most once: `cancellation_emailed_at` is claimed before sending."""
-    claimed = Event.objects.filter(
-        pk=event_id, cancelled_at__isnull=False, cancellation_emailed_at__isnull=True
-    ).update(cancellation_emailed_at=timezone.now())
-    if not claimed:
-        return 0
-    event = Event.objects.get(pk=event_id)
-    recipients = list(
-        EventRegistration.objects.filter(event=event)
-        .exclude(status=RegistrationStatus.CANCELLED)
-        .values_list("person__email", flat=True)
-    )
-    for email in recipients:
-        send_mail(
-            subject=f"Cancelled: {event.title}",
-            message=(
-                f"{event.title} on {event.starts_at:%Y-%m-%d %H:%M} UTC is cancelled. "
-                "We are sorry for the change of plans.\n"
-            ),
-            from_email=None,
-            recipient_list=[email],
+    """Tell everyone registered or waiting that a session was cancelled. Sent
+    once: `cancellation_emailed_at` is claimed in the transaction that sends
+    (a failure part-way leaves it unclaimed and the next run sends again)."""
+    with transaction.atomic():
+        claimed = Event.objects.filter(
+            pk=event_id, cancelled_at__isnull=False, cancellation_emailed_at__isnull=True
+        ).update(cancellation_emailed_at=timezone.now())
+        if not claimed:
+            return 0
+        event = Event.objects.get(pk=event_id)
+        recipients = list(
+            EventRegistration.objects.filter(event=event)
+            .exclude(status=RegistrationStatus.CANCELLED)
+            .values_list("person__email", flat=True)
         )
+        messages = [
+            EmailMessage(
+                subject=f"Cancelled: {event.title}",
+                body=(
+                    f"{event.title} on {event.starts_at:%Y-%m-%d %H:%M} UTC is cancelled. "
+                    "We are sorry for the change of plans.\n"
+                ),
+                to=[email],
+            )
+            for email in recipients
+        ]
+        if messages:
+            with get_connection() as connection:
+                connection.send_messages(messages)
     return len(recipients)

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import User
+from .models import OutboxTask, User
+from .outbox import outbox_retry
 
 
 def superuser_only(request) -> bool:
@@ -36,3 +37,40 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined", "email_confirmed_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin):
+    """After-commit work (lms.outbox): see what waits or failed, and try it again."""
+
+    list_display = ("pk", "task", "created_at", "due_at", "attempts", "done_at", "short_error")
+    list_filter = (("done_at", admin.EmptyFieldListFilter), "task")
+    search_fields = ("task", "last_error")
+    ordering = ("-created_at",)
+    readonly_fields = (
+        "task",
+        "args",
+        "kwargs",
+        "created_at",
+        "due_at",
+        "attempts",
+        "claimed_until",
+        "done_at",
+        "last_error",
+    )
+    actions = ("retry_now",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="last error")
+    def short_error(self, obj) -> str:
+        return obj.last_error[:120]
+
+    @admin.action(description="Run the selected tasks again now (attempts start over)")
+    def retry_now(self, request, queryset):
+        count = outbox_retry(task_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} task(s) queued again.")

@@ -41,7 +41,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -49,6 +48,7 @@ from django.utils import timezone
 
 from . import ratelimit
 from .errors import Conflict, DomainError
+from .outbox import SEND_EMAIL, outbox_enqueue
 from .services import user_register
 from .signals import email_confirmed
 
@@ -165,7 +165,7 @@ def email_confirm_by_reset(*, user) -> bool:
 
 def _mail_on_commit(template: str, subject: str, recipient: str, context: dict) -> None:
     body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
+    outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=[recipient])
 
 
 def send_confirmation(user) -> None:

@@ -6,11 +6,18 @@ Contract:
   database round trip and nothing else, so load balancers can poll it often.
 - Signed-in staff (`is_staff`) and clients on this machine (`client_ip`, which
   honours TRUSTED_PROXY_COUNT, is a loopback address) also get the details:
-  `database`, `queue` and `cache`, each `{"status": "ok" | "degraded", ...}`.
-  The public never learns the database vendor, the broker or the queue depth.
-- Only the database decides the status code: the queue and the cache are
-  reported but a web machine still serves while workers catch up or Redis is
-  down, and taking every machine out of the load balancer would not help.
+  `database`, `queue`, `outbox` and `cache`, each
+  `{"status": "ok" | "degraded", ...}`. `outbox` counts the after-commit
+  tasks kept in the database (lms.outbox): `pending`, `overdue` (due and not
+  queued again yet: the queue or the workers are not keeping up, or Redis is
+  down) and `failed` (given up after every attempt: a person must look);
+  either of the last two makes it degraded. The public never learns the
+  database vendor, the broker or the queue depth.
+- Only the database decides the status code: the queue, the outbox and the
+  cache are reported but a web machine still serves while workers catch up
+  or Redis is down (pages carry on without the cache, sessions are read from
+  the database, after-commit work waits in the outbox), and taking every
+  machine out of the load balancer would not help.
 """
 
 import logging
@@ -86,6 +93,18 @@ def cache_status() -> dict:
     return {"status": OK if ok else DEGRADED, "backend": type(store).__name__}
 
 
+def outbox_status() -> dict:
+    from lms.outbox import outbox_counts
+
+    try:
+        counts = outbox_counts()
+    except Exception as exc:
+        logger.warning("healthz: could not count the outbox: %s", exc)
+        return {"status": DEGRADED, "pending": None, "overdue": None, "failed": None}
+    ok = not counts["overdue"] and not counts["failed"]
+    return {"status": OK if ok else DEGRADED, **counts}
+
+
 def may_see_details(request, *, database_up: bool) -> bool:
     if is_loopback(client_ip(request)):
         return True
@@ -109,6 +128,11 @@ def healthz(request):
         body["database"] = {"status": OK if database_up else DEGRADED, "vendor": connection.vendor}
         body["queue"] = (
             queue_status() if database_up else {"status": DEGRADED, "broker": None, "pending": None}
+        )
+        body["outbox"] = (
+            outbox_status()
+            if database_up
+            else {"status": DEGRADED, "pending": None, "overdue": None, "failed": None}
         )
         body["cache"] = cache_status()
     return JsonResponse(body, status=status_code)

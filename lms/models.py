@@ -146,3 +146,42 @@ class RateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key[:8]} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OutboxTask(models.Model):
+    """A piece of after-commit work, recorded in its cause's transaction (lms.outbox).
+
+    `task` is the dotted path of the function that does it, called with
+    `args` and `kwargs` (JSON). A row is pending until `done_at` is set; a
+    worker running it holds it until `claimed_until`; `due_at` is when the
+    periodic sweep queues it again if it is still not done (its queue message
+    lost, its worker killed, or a failure's back-off over). `attempts` counts
+    the runs started; past `OUTBOX_MAX_ATTEMPTS` the row is given up and waits
+    for a person (`last_error` says why). The payload is cleared once done: it
+    may hold a mail's personal data or a one-time link.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "after-commit task"
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(done_at__isnull=True), name="lms_outbox_pending_due"
+            ),
+            models.Index(
+                fields=["done_at"], condition=Q(done_at__isnull=False), name="lms_outbox_done"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

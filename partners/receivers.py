@@ -4,14 +4,15 @@ Certificates may not import partners, so it announces events by signal and
 this module adds what needs the partner: the partner admins' copy of a
 holder's expiry reminder (docs/product-rules.md: holders *and their partner admin* are
 reminded 90, 30 and 7 days before expiry). The certificates app sends the
-signal once per reminder, after the holder's mail was committed, so each
-admin copy goes out once too.
+signal once per reminder, inside the transaction that records it, and the
+copy is recorded there (lms.outbox): it is sent after that commit, once.
 """
 
 import logging
 
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
+
+from lms.outbox import SEND_EMAIL, outbox_enqueue
 
 from .membership.selectors import membership_current_for, partner_admins_current
 
@@ -35,7 +36,7 @@ def send_admin_copy_of_expiry_reminder(sender, credential, days, **kwargs) -> in
         f"expires in {days} days"
     )
     body = render_to_string("partners/email/admin_expiry_reminder.txt", context)
-    send_mail(subject, body, None, recipients)
+    outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=recipients)
     return len(recipients)
 
 
@@ -80,15 +81,9 @@ def recompute_for_tracks_changed(sender, partner, **kwargs) -> None:
 
 def recompute_all_for_rule_saved(sender, instance, raw=False, **kwargs) -> None:
     """A track rule changed (staff, Wagtail admin): recompute every partner in the
-    background after commit (django-q2; the job is idempotent)."""
+    background after commit (lms.outbox; the job is idempotent)."""
     if raw:
         return
-    from django.db import transaction
-    from django_q.tasks import async_task
+    from lms.outbox import outbox_enqueue
 
-    transaction.on_commit(
-        lambda: async_task(
-            "partners.status.tasks.recompute_all_partner_statuses",
-            task_name="partners-recompute-all",
-        )
-    )
+    outbox_enqueue("partners.status.tasks.recompute_all_partner_statuses")

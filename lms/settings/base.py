@@ -6,6 +6,7 @@ SQLite is the embedded default; DATABASE_URL switches to PostgreSQL.
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 
@@ -18,6 +19,15 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def with_query_defaults(url: str, **defaults: float) -> str:
+    """`url` with each of `defaults` added to its query string unless it names it already."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    for key, value in defaults.items():
+        query.setdefault(key, str(value))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
@@ -290,9 +300,22 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Partner Academy <acad
 
 # --- cache ----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Seconds to connect to Redis and to wait for an answer: when it is down or
+# unreachable, a request loses at most this much before carrying on without it.
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", "1"))
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "5"))
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            # Django's RedisCache, except that Redis being down is a miss (and a
+            # lost write, cleared once it is back), not a 500 (lms.cache).
+            "BACKEND": "lms.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -333,7 +356,23 @@ Q_CLUSTER = {
 }
 if REDIS_URL:
     Q_CLUSTER.pop("orm")
-    Q_CLUSTER["redis"] = REDIS_URL
+    # Bounded waits: with Redis unreachable, queueing fails within a second
+    # or two (and lms.outbox keeps the work) instead of hanging a request.
+    Q_CLUSTER["redis"] = with_query_defaults(
+        REDIS_URL, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+    )
+
+# After-commit work (lms.outbox): a row in the cause's transaction, queued on
+# commit, run once (claimed), queued again by the sweep every minute while it
+# is not done. A run holds its row for OUTBOX_CLAIM_SECONDS (longer than the
+# django-q2 timeout, after which a task is killed anyway); a row whose queue
+# message is lost is queued again after OUTBOX_REQUEUE_SECONDS; a failing one
+# after a back-off doubling from a minute (at most an hour), until
+# OUTBOX_MAX_ATTEMPTS runs. Done rows are deleted after OUTBOX_KEEP_DAYS.
+OUTBOX_CLAIM_SECONDS = int(os.environ.get("OUTBOX_CLAIM_SECONDS", str(Q_CLUSTER["timeout"] + 60)))
+OUTBOX_REQUEUE_SECONDS = int(os.environ.get("OUTBOX_REQUEUE_SECONDS", "300"))
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5"))
+OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
 
 # Open Badges 3.0 signing key (Ed25519): PEM or base64 of the 32-byte seed. Empty:
 # a dev-only key derived from SECRET_KEY; production answers 503 until it is set

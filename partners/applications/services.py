@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,6 +31,7 @@ from django.utils import timezone
 
 from certificates.rules import add_months
 from lms.errors import Conflict, DomainError, NotFound
+from lms.outbox import SEND_EMAIL, outbox_enqueue
 
 from ..agreements.services import agreement_current
 from ..membership import services
@@ -261,5 +261,4 @@ def _mail_applicant_on_commit(application: PartnerApplication, *, template: str)
         "rejected": f"Your partner application for {application.partner.name}",
     }[template]
     body = render_to_string(f"partners/portal/email/application_{template}.txt", context)
-    recipient = application.applicant.email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
+    outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=[application.applicant.email])

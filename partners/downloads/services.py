@@ -51,6 +51,7 @@ from certificates.models import Credential, CredentialEvent, CredentialStatus
 from certificates.selectors import status_of
 from certificates.services import credential_pdf_open
 from lms.errors import Conflict
+from lms.outbox import outbox_enqueue
 from lms.ratelimit import rate_limit_hit
 
 from ..membership.selectors import partner_members_current
@@ -170,9 +171,8 @@ def bundle_progress(bundle: CertificateBundle) -> dict:
 
 
 def _queue_build(bundle_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task(BUILD_TASK, bundle_id, task_name=f"partner-bundle-{bundle_id}")
+    """Recorded with the bundle (lms.outbox); a worker builds it after commit."""
+    outbox_enqueue(BUILD_TASK, bundle_id)
 
 
 @transaction.atomic
@@ -184,7 +184,7 @@ def bundle_request(*, partner: Partner, requested_by) -> CertificateBundle:
         status=BundleStatus.QUEUED,
         created_at=timezone.now(),
     )
-    transaction.on_commit(lambda: _queue_build(bundle.pk))
+    _queue_build(bundle.pk)
     return bundle
 
 

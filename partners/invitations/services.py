@@ -47,7 +47,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -58,6 +57,7 @@ from lms import confirmation
 from lms import services as account_services
 from lms.errors import Conflict, DomainError, NotFound
 from lms.errors import PermissionDenied as DomainPermissionDenied
+from lms.outbox import SEND_EMAIL, outbox_enqueue
 from lms.ratelimit import rate_limit_hit
 
 from ..membership import services
@@ -375,8 +375,7 @@ def _mail_invitation_on_commit(invitation: Invitation, token: str) -> None:
     }
     subject = f"Join {invitation.partner.name} on Partner Academy"
     body = render_to_string("partners/portal/email/invitation.txt", context)
-    recipient = invitation.email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
+    outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=[invitation.email])
 
 
 def _mail_signup_attempt_on_commit(invitation: Invitation, owner, token: str) -> None:
@@ -390,5 +389,4 @@ def _mail_signup_attempt_on_commit(invitation: Invitation, owner, token: str) ->
     }
     subject = f"Your invitation to join {invitation.partner.name} on Partner Academy"
     body = render_to_string("partners/portal/email/invitation_signup_attempt.txt", context)
-    recipient = owner.email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
+    outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=[owner.email])

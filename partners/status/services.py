@@ -49,6 +49,7 @@ from django.utils import timezone
 from certificates.models import Credential
 from lms.db import bulk_insert, c_timestamp_loader
 from lms.errors import DomainError
+from lms.outbox import outbox_enqueue
 
 from .. import benefits, rollup
 from ..models import (
@@ -337,7 +338,7 @@ def partner_statuses_recompute(
         with transaction.atomic():
             chunk = _recompute_chunk(ids[start : start + CHUNK_SIZE], rules, now)
             if chunk.announce:
-                transaction.on_commit(lambda ids=chunk.announce: _queue_change_mails(ids))
+                _queue_change_mails(chunk.announce)
         partners += chunk.partners
         written += chunk.written
         changed += chunk.changes
@@ -350,21 +351,22 @@ def partner_status_recompute(*, partner: Partner, now: datetime | None = None) -
 
 
 def _queue_change_mails(change_ids: list[int]) -> None:
-    """One background job per chunk: rendering and sending 1,000 e-mails is
-    seconds of work the recompute (and the request that caused it) need not wait for."""
-    from django_q.tasks import async_task
-
-    async_task(MAIL_TASK, change_ids)
+    """One background job per chunk, recorded with the chunk's changes (lms.outbox):
+    rendering and sending 1,000 e-mails is seconds of work the recompute (and
+    the request that caused it) need not wait for."""
+    outbox_enqueue(MAIL_TASK, list(change_ids))
 
 
 def track_status_changes_mail(*, change_ids: Iterable[int], now: datetime | None = None) -> int:
     """E-mail each partner's current admins about its changes in `change_ids`
     (one e-mail per partner); returns the number of e-mails sent.
 
-    At most once per change: a change is claimed (`emailed_at`) in the same
-    transaction that finds it unclaimed, before anything is sent, so a job run
-    twice (a retry, a worker restart) mails nobody twice. Changes of partners
-    without a current admin are left unclaimed. 3 queries and one mail connection.
+    Once per change: a change is claimed (`emailed_at`) in the same
+    transaction that finds it unclaimed (locking it) and sends the mail, so a
+    job run twice mails nobody twice, and a send that fails (or a worker
+    killed before the commit) leaves the changes unclaimed for the next run
+    (lms.outbox). Changes of partners without a current admin are left
+    unclaimed. 3 queries and one mail connection.
     """
     now = now or timezone.now()
     change_ids = list(change_ids)
@@ -386,23 +388,23 @@ def track_status_changes_mail(*, change_ids: Iterable[int], now: datetime | None
         if not claimed:
             return 0
         TrackStatusChange.objects.filter(pk__in=[c.pk for c in claimed]).update(emailed_at=now)
-    by_partner: dict[int, list[TrackStatusChange]] = defaultdict(list)
-    for change in claimed:
-        if is_announced(change):
-            by_partner[change.partner_id].append(change)
-    template = get_template("partners/email/track_status_changed.txt")
-    messages = [
-        EmailMessage(
-            subject=f"{names[pid]}: partner track status changed",
-            body=template.render({"partner_name": names[pid], "changes": rows}),
-            to=sorted(admins[pid]),
-        )
-        for pid, rows in by_partner.items()
-    ]
-    if not messages:
-        return 0
-    with get_connection() as connection:
-        return connection.send_messages(messages) or 0
+        by_partner: dict[int, list[TrackStatusChange]] = defaultdict(list)
+        for change in claimed:
+            if is_announced(change):
+                by_partner[change.partner_id].append(change)
+        template = get_template("partners/email/track_status_changed.txt")
+        messages = [
+            EmailMessage(
+                subject=f"{names[pid]}: partner track status changed",
+                body=template.render({"partner_name": names[pid], "changes": rows}),
+                to=sorted(admins[pid]),
+            )
+            for pid, rows in by_partner.items()
+        ]
+        if not messages:
+            return 0
+        with get_connection() as connection:
+            return connection.send_messages(messages) or 0
 
 
 def schedule_partner_recompute(partner_id: int) -> None:

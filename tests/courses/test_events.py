@@ -179,6 +179,24 @@ def test_reminders_go_once_to_seat_holders_of_sessions_tomorrow():
     assert send_event_reminders() == 0
 
 
+def test_a_reminder_whose_send_fails_goes_out_on_the_next_run(monkeypatch):
+    soon = EventFactory(starts_at=timezone.now() + timedelta(hours=20), capacity=1)
+    holder = UserFactory()
+    register(holder, soon)
+    from courses.tasks import send_event_reminders
+
+    def mail_server_down(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("django.core.mail.send_mail", mail_server_down)
+    with pytest.raises(ConnectionRefusedError):
+        send_event_reminders()
+    assert EventRegistration.objects.get(person=holder).reminded_at is None  # not claimed
+    monkeypatch.undo()
+    assert send_event_reminders() == 1
+    assert [message.to for message in mail.outbox] == [[holder.email]]
+
+
 def test_reminder_schedule_exists():
     from django_q.models import Schedule
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.db.models.fields.files import FieldFile
-from django.test import Client
+from django.test import Client, TestCase
 
 from lms import services
 from lms.models import ApiToken
@@ -98,7 +98,8 @@ def test_site_password_change_keeps_this_session_and_ends_the_others(ada, ada_el
 
 def test_site_password_reset_ends_sessions_and_tokens(ada, ada_elsewhere):
     browser = Client()
-    browser.post("/accounts/password/reset/", {"email": "ADA@example.com"})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the mail goes through lms.outbox
+        browser.post("/accounts/password/reset/", {"email": "ADA@example.com"})
     link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mail.outbox[-1].body)
     form_page = browser.get(link.group(1), follow=True)
     done = browser.post(

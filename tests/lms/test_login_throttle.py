@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.signals import user_login_failed
 from django.core import mail
 from django.core.cache import cache
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, TestCase
 
 from lms.models import RateEvent
 from tests.lms.factories import DEFAULT_PASSWORD, UserFactory
@@ -156,7 +156,8 @@ def test_ip_limit_follows_its_settings(settings):
 
 def _reset_password_by_mail(client, email, new_password, *, reset_url, confirm_pattern):
     mail.outbox.clear()
-    response = client.post(reset_url, {"email": email})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the site's mail goes through lms.outbox
+        response = client.post(reset_url, {"email": email})
     assert response.status_code == 302
     link = re.search(confirm_pattern, mail.outbox[-1].body).group(1)
     form_page = client.get(link, follow=True)
