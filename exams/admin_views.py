@@ -53,12 +53,16 @@ class AuthorView(WagtailAdminTemplateMixin, View):
 
 class ImportForm(forms.Form):
     FORMAT_CHOICES = [
-        ("auto", "From the file name (.gift/.txt or .csv)"),
+        ("auto", "From the file name (.gift/.txt, .csv or .xml)"),
         ("gift", "GIFT"),
         ("csv", "CSV"),
+        ("moodlexml", "Moodle XML"),
     ]
     file = forms.FileField(
-        help_text=f"A GIFT or CSV file, UTF-8, at most {services.MAX_IMPORT_BYTES // 1024} KiB.",
+        help_text=(
+            "A GIFT, CSV or Moodle XML file, UTF-8, "
+            f"at most {services.MAX_IMPORT_BYTES // 1024} KiB."
+        ),
     )
     format = forms.ChoiceField(choices=FORMAT_CHOICES, initial="auto")
     topic = forms.CharField(
@@ -71,7 +75,10 @@ class ImportForm(forms.Form):
         chosen = self.cleaned_data["format"]
         if chosen != "auto":
             return chosen
-        return "csv" if self.cleaned_data["file"].name.lower().endswith(".csv") else "gift"
+        name = self.cleaned_data["file"].name.lower()
+        if name.endswith(".csv"):
+            return "csv"
+        return "moodlexml" if name.endswith(".xml") else "gift"
 
 
 class BankImportView(AuthorView):
@@ -97,12 +104,9 @@ class BankImportView(AuthorView):
             except DomainError as error:
                 form.add_error("file", error.message)
             else:
-                if fmt == "csv":
-                    report = services.bank_import_csv(bank=self.bank, text=text)
-                else:
-                    report = services.bank_import_gift(
-                        bank=self.bank, text=text, default_topic=form.cleaned_data["topic"]
-                    )
+                report = services.bank_import_file(
+                    bank=self.bank, fmt=fmt, text=text, default_topic=form.cleaned_data["topic"]
+                )
                 if report.ok:
                     messages.success(request, f"{self.bank.title}: {report.summary}")
                     return redirect(f"{BANKS_NS}:index")

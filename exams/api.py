@@ -17,8 +17,15 @@ Public contract (clients depend on it: keep paths and fields):
 - GET  /exams/{slug}/item-analysis         instructors and staff (403 otherwise): per question
                                            difficulty, discrimination, options chosen, flags;
                                            attempts, mean, sd, KR-20
-- GET  /question-banks/{slug}/export?format=gift|csv   instructors and staff; a file download,
-                                           422 `invalid_format`
+- GET  /question-banks/{slug}/export?format=gift|csv|moodlexml   instructors and staff; a
+                                           file download, 422 `invalid_format`
+- POST /question-banks/{slug}/import       instructors and staff; multipart `file`, `format`
+                                           (gift, csv, moodlexml), optional `topic` (for
+                                           questions before any category) → 200 `{imported,
+                                           unchanged, topics}`, or 422 `import_invalid` with
+                                           `errors: [{line, message}]` and nothing imported;
+                                           413 `import_too_large`, 415, 422 `invalid_import_file`
+                                           (not UTF-8, binary)
 
 Nobody sees another person's attempt (404 `attempt_not_found`). No response
 carries which option is right or an explanation before the attempt is scored,
@@ -28,10 +35,15 @@ access. Errors are lms.api's `{detail, code}`.
 
 from datetime import datetime
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictInt, model_validator
+
+from lms.api_auth import BearerTokenAuth, CsrfSessionAuth
+from lms.errors import DomainError
 
 from . import selectors, services
 from .models import MAX_CHOICES
@@ -302,7 +314,7 @@ def exam_item_analysis(request, slug: str = Slug):
 @router.get(
     "/question-banks/{slug}/export",
     response={200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-    summary="Export a question bank as GIFT or CSV (instructors and staff)",
+    summary="Export a question bank as GIFT, CSV or Moodle XML (instructors and staff)",
 )
 def bank_export(request, slug: str = Slug, format: str = "gift"):  # noqa: A002 - public name
     services.check_exam_author(request.auth)
@@ -311,3 +323,114 @@ def bank_export(request, slug: str = Slug, format: str = "gift"):  # noqa: A002 
     response = HttpResponse(text, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- question bank import ---------------------------------------------------------------
+
+# Room for the multipart boundary, headers and the small fields around the file.
+IMPORT_FORM_OVERHEAD = 16 * 1024
+
+
+class ImportSizeGuard:
+    """The import's first "auth" step: a body over the import limit is refused
+    (413) before anything, the session's CSRF check included, parses it."""
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > services.MAX_IMPORT_BYTES + IMPORT_FORM_OVERHEAD:
+            raise services.ImportTooLarge(
+                f"The file is larger than {services.MAX_IMPORT_BYTES // 1024} KiB; "
+                "split the bank into smaller files."
+            )
+
+
+class ImportLineOut(Schema):
+    line: int
+    message: str
+
+
+class ImportOut(Schema):
+    imported: int = Field(description="Questions created or revised.")
+    unchanged: int = Field(description="Questions already in the bank as they are in the file.")
+    topics: list[str] = Field(description="Topics the import created.")
+
+
+class ImportInvalidOut(Schema):
+    detail: str
+    code: str
+    errors: list[ImportLineOut] = []
+
+
+@router.post(
+    "/question-banks/{slug}/import",
+    auth=[ImportSizeGuard(), BearerTokenAuth(), CsrfSessionAuth()],
+    response={
+        200: ImportOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        422: ImportInvalidOut,
+    },
+    summary="Import questions from GIFT, CSV or Moodle XML (instructors and staff)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "format": {"type": "string", "enum": list(services.IMPORT_FORMATS)},
+                            "topic": {"type": "string", "maxLength": 200},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+def bank_import(request, slug: str = Slug):
+    """All or nothing: a file with any bad question imports nothing and lists every
+    bad one by line."""
+    services.check_exam_author(request.auth)
+    bank = selectors.bank_get(slug=slug)
+    if request.content_type != "multipart/form-data":
+        raise DomainError(
+            "Send the file as multipart/form-data.", code="unsupported_media_type", status=415
+        )
+    try:
+        upload = request.FILES.get("file")
+        fmt = request.POST.get("format", "gift")
+        topic = request.POST.get("topic", "").strip()
+    except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, MultiPartParserError) as error:
+        raise DomainError("The multipart body could not be read.", code="bad_request") from error
+    if fmt not in services.IMPORT_FORMATS:
+        raise DomainError(
+            f"The format must be one of {', '.join(services.IMPORT_FORMATS)}.",
+            code="validation_error",
+            status=422,
+        )
+    if len(topic) > 200:
+        raise DomainError(
+            "The topic is longer than 200 characters.", code="validation_error", status=422
+        )
+    text = services.import_text_from_upload(upload)
+    report = services.bank_import_file(bank=bank, fmt=fmt, text=text, default_topic=topic)
+    if not report.ok:
+        return Status(
+            422,
+            {
+                "detail": report.summary,
+                "code": "import_invalid",
+                "errors": [{"line": e.line, "message": e.message} for e in report.errors],
+            },
+        )
+    return {
+        "imported": report.created + report.revised,
+        "unchanged": report.unchanged,
+        "topics": list(report.topics_created),
+    }

@@ -328,8 +328,15 @@ def _parse_question(block: str, topic: str) -> GiftQuestion:
     )
 
 
-def _topic_from_category(value: str) -> str:
-    parts = [part.strip() for part in unescape(value).split("/") if part.strip()]
+def topic_from_category(value: str) -> str:
+    """The topic a category path names: its last segment, Moodle's `$course$/top/`
+    prefixes dropped (a `//` inside a name is a literal slash, as Moodle writes it)."""
+    marker = "\x00"
+    parts = [
+        part.strip().replace(marker, "/")
+        for part in unescape(value).replace("//", marker).split("/")
+        if part.strip()
+    ]
     while parts and parts[0].lower() in {"$course$", "$system$", "$module$", "$cat1$", "top"}:
         parts.pop(0)
     return parts[-1] if parts else ""
@@ -345,7 +352,7 @@ def parse_gift(text: str, *, default_topic: str = "") -> GiftParse:
         # A category line may share its block with the question under it.
         lines = block.split("\n")
         while lines and lines[0].strip().upper().startswith("$CATEGORY:"):
-            topic = _topic_from_category(lines[0].strip()[len("$CATEGORY:") :])
+            topic = topic_from_category(lines[0].strip()[len("$CATEGORY:") :])
             if not topic:
                 errors.append(GiftError(start, "The $CATEGORY line names no topic."))
             lines.pop(0)

@@ -31,7 +31,7 @@ from django.db.models.functions import Cast
 
 from lms.errors import DomainError, NotFound
 
-from . import csv_io, gift, rules
+from . import csv_io, gift, moodle_xml, rules
 from . import item_analysis as ia
 from .models import (
     Attempt,
@@ -373,30 +373,35 @@ def bank_questions_for_export(*, bank: QuestionBank) -> list[BankQuestion]:
 EXPORT_FORMATS = {
     "gift": ("text/plain; charset=utf-8", "txt"),
     "csv": ("text/csv; charset=utf-8", "csv"),
+    "moodlexml": ("application/xml; charset=utf-8", "xml"),
 }
 
 
 def bank_export(*, bank: QuestionBank, format: str) -> tuple[str, str, str]:  # noqa: A002
-    """(text, content type, file name) of the bank as GIFT or CSV; 2 queries."""
+    """(text, content type, file name) of the bank as GIFT, CSV or Moodle XML; 2 queries."""
     if format not in EXPORT_FORMATS:
-        raise DomainError("The format must be gift or csv.", code="invalid_format", status=422)
-    questions = bank_questions_for_export(bank=bank)
-    if format == "gift":
-        text = gift.to_gift(
-            [
-                gift.GiftQuestion(
-                    topic=q.topic,
-                    title=q.title,
-                    kind=q.kind,
-                    stem=q.stem,
-                    choices=q.choices,
-                    explanation=q.explanation,
-                    feedback=q.feedback,
-                )
-                for q in questions
-            ],
-            header=f"Question bank {bank.title} ({bank.slug})",
+        raise DomainError(
+            "The format must be gift, csv or moodlexml.", code="invalid_format", status=422
         )
+    questions = bank_questions_for_export(bank=bank)
+    if format in ("gift", "moodlexml"):
+        records = [
+            gift.GiftQuestion(
+                topic=q.topic,
+                title=q.title,
+                kind=q.kind,
+                stem=q.stem,
+                choices=q.choices,
+                explanation=q.explanation,
+                feedback=q.feedback,
+            )
+            for q in questions
+        ]
+        header = f"Question bank {bank.title} ({bank.slug})"
+        if format == "gift":
+            text = gift.to_gift(records, header=header)
+        else:
+            text = moodle_xml.to_moodle_xml(records, comment=header)
     else:
         text = csv_io.to_csv(
             [

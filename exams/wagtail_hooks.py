@@ -51,16 +51,16 @@ class BankIndexView(generic.IndexView):
         if user.has_perm("exams.add_question"):
             buttons.append(
                 MenuItem(
-                    "Import GIFT/CSV",
+                    "Import GIFT/CSV/Moodle XML",
                     reverse(f"{ns}:import", args=[instance.pk]),
                     icon_name="upload",
                     priority=40,
                 )
             )
-        for fmt in ("gift", "csv"):
+        for fmt, label in (("gift", "GIFT"), ("csv", "CSV"), ("moodlexml", "Moodle XML")):
             buttons.append(
                 MenuItem(
-                    f"Export {fmt.upper()}",
+                    f"Export {label}",
                     reverse(f"{ns}:export", args=[instance.pk, fmt]),
                     icon_name="download",
                     priority=50,

@@ -79,6 +79,7 @@ from .authoring import (
     question_update,
 )
 from .imports import (
+    IMPORT_FORMATS,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_QUESTIONS,
     ImportLineError,
@@ -86,7 +87,9 @@ from .imports import (
     ImportReport,
     ImportTooLarge,
     bank_import_csv,
+    bank_import_file,
     bank_import_gift,
+    bank_import_moodle_xml,
     import_text_from_bytes,
     import_text_from_upload,
 )
@@ -133,7 +136,10 @@ __all__ = [
     "ImportReport",
     "ImportTooLarge",
     "bank_import_csv",
+    "bank_import_file",
     "bank_import_gift",
+    "bank_import_moodle_xml",
+    "IMPORT_FORMATS",
     "import_text_from_bytes",
     "import_text_from_upload",
     "RegradeChange",

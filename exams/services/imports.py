@@ -12,7 +12,7 @@ from django.db import transaction
 
 from lms.errors import DomainError
 
-from .. import csv_io, gift, selectors
+from .. import csv_io, gift, moodle_xml, selectors
 from ..models import (
     Question,
     Topic,
@@ -250,6 +250,48 @@ def bank_import_gift(*, bank, text: str, default_topic: str = "") -> ImportRepor
         for q in parsed.questions
     ]
     return _bank_import(bank=bank, fmt="gift", items=items, errors=parsed.errors)
+
+
+@transaction.atomic
+def bank_import_moodle_xml(*, bank, text: str, default_topic: str = "") -> ImportReport:
+    """Import a Moodle XML file (multichoice and truefalse questions, categories as
+    topics, questions before any category into `default_topic`); nothing if any
+    question is bad. A document type, entity or external reference is refused
+    without being resolved."""
+    try:
+        parsed = moodle_xml.parse_moodle_xml(text.encode("utf-8"), default_topic=default_topic)
+    except moodle_xml.MoodleXMLRefused as error:
+        return ImportReport(format="moodlexml", errors=(ImportLineError(1, str(error)),))
+    if not parsed.questions and not parsed.errors:
+        return ImportReport(format="moodlexml", errors=(ImportLineError(1, "No questions found."),))
+    items = [
+        _Incoming(
+            line=q.line,
+            topic=q.topic,
+            kind=q.kind,
+            stem=q.stem,
+            choices=q.choices,
+            explanation=q.explanation,
+            title=q.title,
+            feedback=q.feedback,
+        )
+        for q in parsed.questions
+    ]
+    return _bank_import(bank=bank, fmt="moodlexml", items=items, errors=parsed.errors)
+
+
+IMPORT_FORMATS = ("gift", "csv", "moodlexml")
+
+
+def bank_import_file(*, bank, fmt: str, text: str, default_topic: str = "") -> ImportReport:
+    """Import `text` in one of IMPORT_FORMATS (CSV names its topics per row)."""
+    if fmt == "csv":
+        return bank_import_csv(bank=bank, text=text)
+    if fmt == "moodlexml":
+        return bank_import_moodle_xml(bank=bank, text=text, default_topic=default_topic)
+    if fmt == "gift":
+        return bank_import_gift(bank=bank, text=text, default_topic=default_topic)
+    raise ImportRefused(f"The format must be one of {', '.join(IMPORT_FORMATS)}.")
 
 
 @transaction.atomic

@@ -275,7 +275,7 @@ def test_export_downloads(instructor_client, fmt, needle):
 def test_export_in_an_unknown_format_redirects_with_a_message(instructor_client):
     bank = QuestionBankFactory()
     response = instructor_client.get(f"{BANKS}export/{bank.pk}/xml/", follow=True)
-    assert "must be gift or csv" in response.content.decode()
+    assert "must be gift, csv or moodlexml" in response.content.decode()
 
 
 def test_bank_list_shows_import_and_export_actions(instructor_client):
