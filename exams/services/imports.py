@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from lms.errors import DomainError
@@ -15,6 +16,7 @@ from lms.errors import DomainError
 from .. import csv_io, gift, selectors
 from ..models import (
     Question,
+    QuestionBank,
     Topic,
 )
 from .authoring import (
@@ -62,7 +64,9 @@ def import_text_from_bytes(data: bytes, *, max_bytes: int = MAX_IMPORT_BYTES) ->
     return text
 
 
-def import_text_from_upload(upload, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
+def import_text_from_upload(
+    upload: UploadedFile[bytes] | None, *, max_bytes: int = MAX_IMPORT_BYTES
+) -> str:
     """Read at most `max_bytes` + 1 bytes of an uploaded file (never the whole of a huge one)."""
     if upload is None:
         raise ImportRefused("Choose a file to import.")
@@ -136,7 +140,13 @@ def _validate_incoming(items: Sequence[_Incoming]) -> list[ImportLineError]:
     return errors
 
 
-def _bank_import(*, bank, fmt: str, items: Sequence[_Incoming], errors: Sequence) -> ImportReport:
+def _bank_import(
+    *,
+    bank: QuestionBank,
+    fmt: str,
+    items: Sequence[_Incoming],
+    errors: Sequence[gift.GiftError | csv_io.CsvError],
+) -> ImportReport:
     """All or nothing: any error (format or rules) and nothing is written."""
     line_errors = [ImportLineError(e.line, e.message) for e in errors]
     line_errors += _validate_incoming(items)
@@ -208,7 +218,7 @@ def _bank_import(*, bank, fmt: str, items: Sequence[_Incoming], errors: Sequence
 
 
 @transaction.atomic
-def bank_import_gift(*, bank, text: str) -> ImportReport:
+def bank_import_gift(*, bank: QuestionBank, text: str) -> ImportReport:
     """Import GIFT text into `bank` (topics from `$CATEGORY`); nothing if any line is bad.
 
     GIFT carries no question ids: every question is new, except one identical
@@ -233,7 +243,7 @@ def bank_import_gift(*, bank, text: str) -> ImportReport:
 
 
 @transaction.atomic
-def bank_import_csv(*, bank, text: str) -> ImportReport:
+def bank_import_csv(*, bank: QuestionBank, text: str) -> ImportReport:
     """Import CSV rows into `bank`; nothing if any line is bad.
 
     A row whose `question_id` is a question of this bank revises it (a new
