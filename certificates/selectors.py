@@ -25,6 +25,7 @@ Contract:
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, Q
@@ -33,10 +34,12 @@ from django.utils import timezone
 
 from courses.models import Enrolment
 from courses.selectors import PathStep
-from exams.models import Attempt, AttemptStatus, Submission, SubmissionStatus
+from exams.models import Attempt, AttemptStatus, Exam, Submission, SubmissionStatus
 from exams.projects import selectors as project_selectors
 from lms import permissions
 from lms.errors import DomainError, NotFound
+from lms.models import User
+from lms.types import AnyUser
 
 from . import rules
 from .models import Certification, Credential, CredentialStatus
@@ -79,7 +82,9 @@ def status_of(credential: Credential, *, now: datetime | None = None) -> str:
     )
 
 
-def credential_public_payload(credential: Credential, *, now: datetime | None = None) -> dict:
+def credential_public_payload(
+    credential: Credential, *, now: datetime | None = None
+) -> dict[str, Any]:
     return {
         "id": credential.public_id,
         "holder_name": credential.holder_name,
@@ -103,7 +108,9 @@ class HolderCredential:
     can_renew_now: bool
 
 
-def credential_list_for_holder(*, person, now: datetime | None = None) -> list[HolderCredential]:
+def credential_list_for_holder(
+    *, person: User, now: datetime | None = None
+) -> list[HolderCredential]:
     now = now or timezone.now()
     issuer = issuer_name()
     rows = []
@@ -139,7 +146,7 @@ def credential_list_for_holder(*, person, now: datetime | None = None) -> list[H
     return rows
 
 
-def credential_active_for(*, person, certification: Certification) -> Credential | None:
+def credential_active_for(*, person: User, certification: Certification) -> Credential | None:
     return Credential.objects.filter(
         person=person, certification=certification, status=CredentialStatus.ACTIVE
     ).first()
@@ -148,7 +155,7 @@ def credential_active_for(*, person, certification: Certification) -> Credential
 _HELD_CACHE = "_certificates_held"
 
 
-def _held_for(person) -> list[tuple[int, int, int, datetime, int]]:
+def _held_for(person: User) -> list[tuple[int, int, datetime, int]]:
     """(exam, renewal exam, its effective id, expiry, window) of the person's active
     credentials, read once per person object (like lms.permissions' role cache):
     the exams list asks about every exam and must not cost a query per exam."""
@@ -174,14 +181,16 @@ def _held_for(person) -> list[tuple[int, int, int, datetime, int]]:
     return cached
 
 
-def forget_held(person) -> None:
+def forget_held(person: User | None) -> None:
     """Drop the cached credentials (after issuing or revoking for this person object)."""
     if person is not None and hasattr(person, _HELD_CACHE):
         delattr(person, _HELD_CACHE)
 
 
-def holds_current_certification_for_exam(*, person, exam, now: datetime | None = None) -> bool:
-    if not getattr(person, "is_authenticated", False):
+def holds_current_certification_for_exam(
+    *, person: AnyUser, exam: Exam, now: datetime | None = None
+) -> bool:
+    if not person.is_authenticated:
         return False
     now = now or timezone.now()
     for exam_id, renewal_exam_id, expires_at, window_days in _held_for(person):
@@ -195,7 +204,7 @@ def holds_current_certification_for_exam(*, person, exam, now: datetime | None =
     return False
 
 
-def previous_credential_end(*, person, certification: Certification) -> datetime | None:
+def previous_credential_end(*, person: User, certification: Certification) -> datetime | None:
     """When the person's last non-active credential ended (expiry or revocation)."""
     ends = Credential.objects.filter(person=person, certification=certification).exclude(
         status=CredentialStatus.ACTIVE
@@ -208,7 +217,7 @@ def previous_credential_end(*, person, certification: Certification) -> datetime
 @dataclass(frozen=True)
 class Evidence:
     attempt: Attempt | None
-    submission: object | None
+    submission: Submission | None
     project_required: bool
     missing_courses: tuple[str, ...]
 
@@ -221,7 +230,7 @@ class Evidence:
         )
 
 
-def passed_attempt_for(*, person, exam_id: int, after: datetime | None) -> Attempt | None:
+def passed_attempt_for(*, person: User, exam_id: int, after: datetime | None) -> Attempt | None:
     attempts = Attempt.objects.filter(person=person, exam_id=exam_id, passed=True).exclude(
         status=AttemptStatus.IN_PROGRESS
     )
@@ -230,14 +239,18 @@ def passed_attempt_for(*, person, exam_id: int, after: datetime | None) -> Attem
     return attempts.order_by("submitted_at", "pk").first()
 
 
-def passed_submission_for(*, person, certification: Certification, after: datetime | None):
+def passed_submission_for(
+    *, person: User, certification: Certification, after: datetime | None
+) -> Submission | None:
     """The passed project submission for the certification's brief, or None."""
-    if certification.project_brief_id is None:
+    if certification.project_brief_id is None or certification.project_brief is None:
         return None
     submission = project_selectors.passed_submission_for(
         person=person, brief=certification.project_brief
     )
-    if submission is None or (after is not None and submission.decided_at <= after):
+    if submission is None or (
+        after is not None and submission.decided_at is not None and submission.decided_at <= after
+    ):
         return None
     return submission
 
@@ -248,7 +261,7 @@ def project_required(certification: Certification) -> bool:
     return True
 
 
-def missing_courses_for(*, person, certification: Certification) -> tuple[str, ...]:
+def missing_courses_for(*, person: User, certification: Certification) -> tuple[str, ...]:
     required = list(certification.prerequisite_courses.values_list("pk", "title"))
     if not required:
         return ()
@@ -262,7 +275,7 @@ def missing_courses_for(*, person, certification: Certification) -> tuple[str, .
     return tuple(title for pk, title in required if pk not in done)
 
 
-def evidence_for(*, person, certification: Certification, after: datetime | None) -> Evidence:
+def evidence_for(*, person: User, certification: Certification, after: datetime | None) -> Evidence:
     return Evidence(
         attempt=passed_attempt_for(person=person, exam_id=certification.exam_id, after=after),
         submission=passed_submission_for(person=person, certification=certification, after=after),
@@ -281,7 +294,9 @@ class CredentialRevoked(DomainError):
     code = "credential_revoked"
 
 
-def credential_get_for_holder_view(*, user, public_id: str, action: str = "credential.download"):
+def credential_get_for_holder_view(
+    *, user: AnyUser, public_id: str, action: str = "credential.download"
+) -> Credential:
     """A credential the user may download or export (holder, their partner
     admin, programme staff); everyone else gets the same 404 as an unknown id."""
     credential = credential_get_public(public_id=public_id)
@@ -301,7 +316,7 @@ def check_pdf_offered(credential: Credential) -> None:
 # --- learning paths -------------------------------------------------------------
 
 
-def path_steps_for(*, user, certification: str) -> list[PathStep]:
+def path_steps_for(*, user: AnyUser, certification: str) -> list[PathStep]:
     """The exam, project and credential steps of a learning path, with the
     person's state (registered with courses' learning paths in ready()).
 
@@ -318,10 +333,10 @@ def path_steps_for(*, user, certification: str) -> list[PathStep]:
             PathStep("exam", "Certification exam", "", "not_offered"),
             PathStep("project", "Certification project", "", "not_offered"),
         ]
-    signed_in = getattr(user, "is_authenticated", False)
+    person = user if user.is_authenticated else None
     exam_state = "not_started"
-    if signed_in:
-        counts = Attempt.objects.filter(person=user, exam_id=cert.exam_id).aggregate(
+    if person is not None:
+        counts = Attempt.objects.filter(person=person, exam_id=cert.exam_id).aggregate(
             taken=Count("pk"),
             passed=Count("pk", filter=Q(passed=True) & ~Q(status=AttemptStatus.IN_PROGRESS)),
         )
@@ -335,9 +350,11 @@ def path_steps_for(*, user, certification: str) -> list[PathStep]:
         steps.append(PathStep("project", f"{cert.name} project", "", "not_offered"))
     else:
         project_state = "not_started"
-        if signed_in:
+        if person is not None:
             states = set(
-                Submission.objects.filter(person=user, brief=brief).values_list("status", flat=True)
+                Submission.objects.filter(person=person, brief=brief).values_list(
+                    "status", flat=True
+                )
             )
             if SubmissionStatus.PASSED in states:
                 project_state = "completed"
@@ -345,7 +362,7 @@ def path_steps_for(*, user, certification: str) -> list[PathStep]:
                 project_state = "in_progress"
         url = reverse("exams:project_detail", args=[brief.slug]) if brief.is_published else ""
         steps.append(PathStep("project", brief.title, url, project_state))
-    held = credential_active_for(person=user, certification=cert) if signed_in else None
+    held = credential_active_for(person=person, certification=cert) if person is not None else None
     steps.append(
         PathStep(
             "credential",
