@@ -99,7 +99,8 @@ def run_wrk(
     wrk: str, url: str, headers: dict[str, str], script: Path | None = None
 ) -> dict[str, float]:
     script = script or ROOT / "bench" / "p95.lua"
-    cmd = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", str(script)]
+    # A 10 s timeout: on a loaded machine a slow page is slow, not an error.
+    cmd = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s", "-s", str(script)]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout

@@ -33,67 +33,23 @@ def _row(name: str, ours: float, documented: float, documented_name: str) -> str
     return f"| {name} | {ours:,.1f} | {documented_name}: {documented:,.1f} | {gain:+.0%} |"
 
 
-def statement_rows() -> list[str]:
-    from django.db import connection, connections
+def health_check_rows() -> list[str]:
+    from django.db import connections
 
-    from lms.db import prepared_cursor
-
-    sql = "SELECT id, email, is_active FROM lms_user WHERE email = %s"
-    params = ["nobody@example.com"]
-
-    def ours():
-        with prepared_cursor() as cursor:
-            cursor.execute(sql, params)
-            cursor.fetchone()
-
-    def plain():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            cursor.fetchone()
-
-    rows = [
+    wrapper = connections["default"]
+    if wrapper.vendor != "postgresql":
+        return []
+    # The health check before each request's first query.
+    wrapper.ensure_connection()
+    base = type(wrapper).__mro__[1]  # Django's own PostgreSQL DatabaseWrapper
+    return [
         _row(
-            "hot statement, prepared (`lms.db.prepared_cursor`)",
-            _per_call_us(ours),
-            _per_call_us(plain),
-            "Django's cursor",
+            "connection health check (`lms.db_backends.postgresql`)",
+            _per_call_us(wrapper.is_usable),
+            _per_call_us(lambda: base.is_usable(wrapper)),
+            "Django's SELECT 1",
         )
     ]
-    if connection.vendor == "postgresql":
-        # The documented way to have psycopg prepare: server-side binding
-        # cursors for the whole connection, prepared after prepare_threshold uses.
-        settings = dict(connection.settings_dict)
-        settings["OPTIONS"] = {**settings.get("OPTIONS", {}), "server_side_binding": True}
-        settings["OPTIONS"].setdefault("prepare_threshold", 5)
-        connections.settings["bench_ssb"] = settings
-        documented = connections["bench_ssb"]
-
-        def server_side():
-            with documented.cursor() as cursor:
-                cursor.execute(sql, params)
-                cursor.fetchone()
-
-        rows.append(
-            _row(
-                "hot statement, prepared (`lms.db.prepared_cursor`)",
-                _per_call_us(ours),
-                _per_call_us(server_side),
-                "server_side_binding + prepare_threshold",
-            )
-        )
-        # The health check before each request's first query.
-        wrapper = connections["default"]
-        wrapper.ensure_connection()
-        base = type(wrapper).__mro__[1]  # Django's own PostgreSQL DatabaseWrapper
-        rows.append(
-            _row(
-                "connection health check (`lms.db_backends.postgresql`)",
-                _per_call_us(wrapper.is_usable),
-                _per_call_us(lambda: base.is_usable(wrapper)),
-                "Django's SELECT 1",
-            )
-        )
-    return rows
 
 
 def parent_rows() -> list[str]:
@@ -139,7 +95,7 @@ def run() -> list[str]:
         "| shortcut | ours µs | documented µs | gain |",
         "|---|---:|---|---:|",
     ]
-    lines += statement_rows()
+    lines += health_check_rows()
     lines += parent_rows()
     return lines
 

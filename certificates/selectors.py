@@ -25,6 +25,7 @@ Contract:
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Max, Q
@@ -34,10 +35,12 @@ from django.utils import timezone
 from courses.models import Enrolment
 from courses.selectors import PathStep
 from exams import selectors as exam_selectors
-from exams.models import Attempt, AttemptStatus, Review, Submission, SubmissionStatus
+from exams.models import Attempt, AttemptStatus, Exam, Review, Submission, SubmissionStatus
 from exams.projects import selectors as project_selectors
 from lms import permissions
 from lms.errors import DomainError, NotFound
+from lms.models import User
+from lms.types import AnyUser
 
 from . import rules
 from .models import Certification, Credential, CredentialStatus
@@ -80,7 +83,9 @@ def status_of(credential: Credential, *, now: datetime | None = None) -> str:
     )
 
 
-def credential_public_payload(credential: Credential, *, now: datetime | None = None) -> dict:
+def credential_public_payload(
+    credential: Credential, *, now: datetime | None = None
+) -> dict[str, Any]:
     return {
         "id": credential.public_id,
         "holder_name": credential.holder_name,
@@ -104,7 +109,9 @@ class HolderCredential:
     can_renew_now: bool
 
 
-def credential_list_for_holder(*, person, now: datetime | None = None) -> list[HolderCredential]:
+def credential_list_for_holder(
+    *, person: User, now: datetime | None = None
+) -> list[HolderCredential]:
     now = now or timezone.now()
     issuer = issuer_name()
     rows = []
@@ -142,7 +149,7 @@ def credential_list_for_holder(*, person, now: datetime | None = None) -> list[H
     return rows
 
 
-def credential_active_for(*, person, certification: Certification) -> Credential | None:
+def credential_active_for(*, person: User, certification: Certification) -> Credential | None:
     return Credential.objects.filter(
         person=person, certification=certification, status=CredentialStatus.ACTIVE
     ).first()
@@ -151,7 +158,7 @@ def credential_active_for(*, person, certification: Certification) -> Credential
 _HELD_CACHE = "_certificates_held"
 
 
-def _held_for(person) -> list[tuple[int, int, int, datetime, int]]:
+def _held_for(person: User) -> list[tuple[int, int, datetime, int]]:
     """(exam, renewal exam, its effective id, expiry, window) of the person's active
     credentials, read once per person object (like lms.permissions' role cache):
     the exams list asks about every exam and must not cost a query per exam."""
@@ -177,14 +184,16 @@ def _held_for(person) -> list[tuple[int, int, int, datetime, int]]:
     return cached
 
 
-def forget_held(person) -> None:
+def forget_held(person: User | None) -> None:
     """Drop the cached credentials (after issuing or revoking for this person object)."""
     if person is not None and hasattr(person, _HELD_CACHE):
         delattr(person, _HELD_CACHE)
 
 
-def holds_current_certification_for_exam(*, person, exam, now: datetime | None = None) -> bool:
-    if not getattr(person, "is_authenticated", False):
+def holds_current_certification_for_exam(
+    *, person: AnyUser, exam: Exam, now: datetime | None = None
+) -> bool:
+    if not person.is_authenticated:
         return False
     now = now or timezone.now()
     for exam_id, renewal_exam_id, expires_at, window_days in _held_for(person):
@@ -198,7 +207,7 @@ def holds_current_certification_for_exam(*, person, exam, now: datetime | None =
     return False
 
 
-def previous_credential_end(*, person, certification: Certification) -> datetime | None:
+def previous_credential_end(*, person: User, certification: Certification) -> datetime | None:
     """When the person's last non-active credential ended (expiry or revocation)."""
     ends = Credential.objects.filter(person=person, certification=certification).exclude(
         status=CredentialStatus.ACTIVE
@@ -211,7 +220,7 @@ def previous_credential_end(*, person, certification: Certification) -> datetime
 @dataclass(frozen=True)
 class Evidence:
     attempt: Attempt | None
-    submission: object | None
+    submission: Submission | None
     project_required: bool
     missing_courses: tuple[str, ...]
 
@@ -224,7 +233,7 @@ class Evidence:
         )
 
 
-def passed_attempt_for(*, person, exam_id: int, after: datetime | None) -> Attempt | None:
+def passed_attempt_for(*, person: User, exam_id: int, after: datetime | None) -> Attempt | None:
     attempts = Attempt.objects.filter(person=person, exam_id=exam_id, passed=True).exclude(
         status=AttemptStatus.IN_PROGRESS
     )
@@ -233,14 +242,18 @@ def passed_attempt_for(*, person, exam_id: int, after: datetime | None) -> Attem
     return attempts.order_by("submitted_at", "pk").first()
 
 
-def passed_submission_for(*, person, certification: Certification, after: datetime | None):
+def passed_submission_for(
+    *, person: User, certification: Certification, after: datetime | None
+) -> Submission | None:
     """The passed project submission for the certification's brief, or None."""
-    if certification.project_brief_id is None:
+    if certification.project_brief_id is None or certification.project_brief is None:
         return None
     submission = project_selectors.passed_submission_for(
         person=person, brief=certification.project_brief
     )
-    if submission is None or (after is not None and submission.decided_at <= after):
+    if submission is None or (
+        after is not None and submission.decided_at is not None and submission.decided_at <= after
+    ):
         return None
     return submission
 
@@ -251,7 +264,7 @@ def project_required(certification: Certification) -> bool:
     return True
 
 
-def missing_courses_for(*, person, certification: Certification) -> tuple[str, ...]:
+def missing_courses_for(*, person: User, certification: Certification) -> tuple[str, ...]:
     required = list(certification.prerequisite_courses.values_list("pk", "title"))
     if not required:
         return ()
@@ -265,7 +278,7 @@ def missing_courses_for(*, person, certification: Certification) -> tuple[str, .
     return tuple(title for pk, title in required if pk not in done)
 
 
-def evidence_for(*, person, certification: Certification, after: datetime | None) -> Evidence:
+def evidence_for(*, person: User, certification: Certification, after: datetime | None) -> Evidence:
     return Evidence(
         attempt=passed_attempt_for(person=person, exam_id=certification.exam_id, after=after),
         submission=passed_submission_for(person=person, certification=certification, after=after),
@@ -274,7 +287,7 @@ def evidence_for(*, person, certification: Certification, after: datetime | None
     )
 
 
-def credential_latest_for(*, person, certification: Certification) -> Credential | None:
+def credential_latest_for(*, person: User, certification: Certification) -> Credential | None:
     """The person's most recent credential of this certification (any status)."""
     return (
         Credential.objects.filter(person=person, certification=certification)
@@ -283,7 +296,7 @@ def credential_latest_for(*, person, certification: Certification) -> Credential
     )
 
 
-def credential_renewable_by(*, attempt, certification: Certification) -> Credential | None:
+def credential_renewable_by(*, attempt: Attempt, certification: Certification) -> Credential | None:
     """The credential a passed attempt of the renewal exam renews: the holder's
     latest, not revoked, that had not expired when the attempt started."""
     if certification.renewal_exam_id_effective != attempt.exam_id:
@@ -308,7 +321,9 @@ class CredentialRevoked(DomainError):
     code = "credential_revoked"
 
 
-def credential_get_for_holder_view(*, user, public_id: str, action: str = "credential.download"):
+def credential_get_for_holder_view(
+    *, user: AnyUser, public_id: str, action: str = "credential.download"
+) -> Credential:
     """A credential the user may download or export (holder, their partner
     admin, programme staff); everyone else gets the same 404 as an unknown id."""
     credential = credential_get_public(public_id=public_id)
@@ -329,14 +344,19 @@ def check_pdf_offered(credential: Credential) -> None:
 
 
 def _exam_step(
-    *, user, cert: Certification, held: Credential | None, after: datetime | None, now: datetime
+    *,
+    user: AnyUser,
+    cert: Certification,
+    held: Credential | None,
+    after: datetime | None,
+    now: datetime,
 ) -> PathStep:
     exam = cert.exam
     title = exam.title if exam else f"{cert.name} exam"
     if exam is None or not exam.is_published:
         return PathStep("exam", title, "", "coming")
     start = reverse("exams:attempt_start", args=[exam.slug])
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return PathStep("exam", title, start, "not_started", action="Start the exam")
     if held is not None:
         return PathStep("exam", title, reverse("exams:exam_list"), "certified", at=held.issued_at)
@@ -347,7 +367,9 @@ def _exam_step(
     )
     finished = [row for row in attempts if row[1] != AttemptStatus.IN_PROGRESS]
     # Retakes count every finished attempt; "passed" only one after a lapsed credential.
-    counting = [row for row in finished if after is None or row[3] > after]
+    # A finished attempt always has its submitted_at (a database constraint).
+    finished_at = {row[0]: cast(datetime, row[3]) for row in finished}
+    counting = [row for row in finished if after is None or finished_at[row[0]] > after]
     open_attempt = next((row for row in attempts if row[1] == AttemptStatus.IN_PROGRESS), None)
     if open_attempt is not None:
         url = reverse("exams:attempt", args=[open_attempt[0]])
@@ -357,7 +379,7 @@ def _exam_step(
         return PathStep("exam", title, reverse("exams:exam_list"), "passed", at=passed[-1][3])
     if counting:
         decision = exam_selectors.retake_decision_from(
-            exam=exam, finished=[row[3] for row in finished], now=now, certified=False
+            exam=exam, finished=list(finished_at.values()), now=now, certified=False
         )
         return PathStep(
             "exam",
@@ -372,14 +394,14 @@ def _exam_step(
     return PathStep("exam", title, start, "not_started", action="Start the exam")
 
 
-def _project_step(*, user, cert: Certification, after: datetime | None) -> PathStep:
+def _project_step(*, user: AnyUser, cert: Certification, after: datetime | None) -> PathStep:
     brief = cert.project_brief
     if brief is None or not brief.is_published:
         title = brief.title if brief else f"{cert.name} project"
         return PathStep("project", title, "", "coming")
     url = reverse("exams:project_detail", args=[brief.slug])
     latest = None
-    if getattr(user, "is_authenticated", False):
+    if isinstance(user, User):
         submissions_q = Submission.objects.filter(person=user, brief=brief)
         if after is not None:
             submissions_q = submissions_q.filter(
@@ -433,7 +455,9 @@ def _certification_step(
     return PathStep("certification", title, mine, status, at=latest.expires_at)
 
 
-def path_steps_for(*, user, certification: str, now: datetime | None = None) -> list[PathStep]:
+def path_steps_for(
+    *, user: AnyUser, certification: str, now: datetime | None = None
+) -> list[PathStep]:
     """The exam, project and certification steps of a learning path, with the
     person's state (registered with courses' learning paths in ready()).
 
@@ -458,7 +482,7 @@ def path_steps_for(*, user, certification: str, now: datetime | None = None) -> 
             PathStep("certification", "Certificate", "", "coming"),
         ]
     latest = None
-    if getattr(user, "is_authenticated", False):
+    if isinstance(user, User):
         latest = (
             Credential.objects.filter(person=user, certification=cert)
             .order_by("-issued_at", "-pk")

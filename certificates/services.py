@@ -42,15 +42,19 @@ Contract:
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from courses.models import Enrolment
+from exams.models import Attempt, Exam, Submission
 from lms.errors import Conflict, DomainError
+from lms.models import User
 from lms.outbox import outbox_enqueue
 
 from . import rules, selectors, signals
@@ -111,7 +115,7 @@ def _after_commit(credential_id: int, change: str, *, render: bool) -> None:
 # --- issue ----------------------------------------------------------------------
 
 
-def _expire_if_lapsed(*, person, certification: Certification, now: datetime) -> None:
+def _expire_if_lapsed(*, person: User, certification: Certification, now: datetime) -> None:
     for credential_id in Credential.objects.filter(
         person=person,
         certification=certification,
@@ -123,7 +127,7 @@ def _expire_if_lapsed(*, person, certification: Certification, now: datetime) ->
 
 @transaction.atomic
 def credential_issue_if_eligible(
-    *, person, certification: Certification, now: datetime | None = None
+    *, person: User, certification: Certification, now: datetime | None = None
 ) -> tuple[Credential | None, bool]:
     now = now or timezone.now()
     if not getattr(person, "email_confirmed_at", None):
@@ -176,7 +180,9 @@ def credential_issue_if_eligible(
 
 
 @transaction.atomic
-def credential_renew(*, credential: Credential, attempt, now: datetime | None = None) -> Credential:
+def credential_renew(
+    *, credential: Credential, attempt: Attempt, now: datetime | None = None
+) -> Credential:
     now = now or timezone.now()
     credential = Credential.objects.select_related("certification").get(pk=credential.pk)
     certification = credential.certification
@@ -231,7 +237,7 @@ def credential_renew(*, credential: Credential, attempt, now: datetime | None = 
         return Credential.objects.get(pk=credential.pk)
     # The stored PDF shows the old expiry: it is replaced (rendered after commit).
     if credential.pdf:
-        old_name = credential.pdf.name
+        old_name = cast(str, credential.pdf.name)  # set: the field is not empty
         storage = credential.pdf.storage
         transaction.on_commit(lambda: storage.delete(old_name))
     _after_commit(credential.pk, signals.RENEWED, render=True)
@@ -239,7 +245,7 @@ def credential_renew(*, credential: Credential, attempt, now: datetime | None = 
     return credential
 
 
-def check_renewal_start(*, person, exam, now: datetime) -> None:
+def check_renewal_start(*, person: User, exam: Exam, now: datetime) -> None:
     """exams' start check: an exam that only renews (some certification's
     renewal exam and no certification's full exam) starts only for a holder
     inside the renewal window of a credential it renews. 409 `renewal_not_open`."""
@@ -268,7 +274,7 @@ def check_renewal_start(*, person, exam, now: datetime) -> None:
     )
 
 
-def on_attempt_passed(*, attempt) -> None:
+def on_attempt_passed(*, attempt: Attempt) -> None:
     """Receiver body: renew what this attempt renews, issue what it completes."""
     for certification in selectors.certifications_for_exam(attempt.exam_id):
         held = selectors.credential_renewable_by(attempt=attempt, certification=certification)
@@ -282,18 +288,18 @@ def on_attempt_passed(*, attempt) -> None:
             credential_issue_if_eligible(person=attempt.person, certification=certification)
 
 
-def on_submission_passed(*, submission) -> None:
+def on_submission_passed(*, submission: Submission) -> None:
     for certification in Certification.objects.filter(project_brief_id=submission.brief_id):
         credential_issue_if_eligible(person=submission.person, certification=certification)
 
 
-def on_email_confirmed(*, user) -> None:
+def on_email_confirmed(*, user: User) -> None:
     """Issue what the person earned before confirming their address."""
     for certification in Certification.objects.all():
         credential_issue_if_eligible(person=user, certification=certification)
 
 
-def on_course_completed(*, enrolment) -> None:
+def on_course_completed(*, enrolment: Enrolment) -> None:
     """A prerequisite course may be the last requirement met."""
     for certification in Certification.objects.filter(prerequisite_courses=enrolment.course_id):
         credential_issue_if_eligible(person=enrolment.person, certification=certification)
@@ -317,7 +323,7 @@ def check_reason(reason: str | None) -> str:
 
 @transaction.atomic
 def credential_revoke(
-    *, credential: Credential, by, reason: str, now: datetime | None = None
+    *, credential: Credential, by: User | None, reason: str, now: datetime | None = None
 ) -> Credential:
     reason = check_reason(reason)
     now = now or timezone.now()
@@ -444,7 +450,8 @@ def expiry_reminders_send(*, now: datetime | None = None) -> int:
 
 
 def _stored_pdf_exists(credential: Credential) -> bool:
-    return bool(credential.pdf) and credential.pdf.storage.exists(credential.pdf.name)
+    name = credential.pdf.name  # empty or None when there is no file (bool(pdf) is False)
+    return bool(name) and credential.pdf.storage.exists(cast(str, name))
 
 
 def credential_pdf_render_and_store(*, credential_id: int) -> bool:
@@ -473,9 +480,9 @@ def credential_pdf_render_and_store(*, credential_id: int) -> bool:
     return True
 
 
-def credential_pdf_open(*, credential: Credential):
+def credential_pdf_open(*, credential: Credential) -> "File[Any]":
     """The stored PDF as an open binary file (rendered first only when missing)."""
     if not _stored_pdf_exists(credential):
         credential_pdf_render_and_store(credential_id=credential.pk)
         credential.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
-    return credential.pdf.storage.open(credential.pdf.name, "rb")
+    return credential.pdf.storage.open(cast(str, credential.pdf.name), "rb")  # stored above

@@ -25,16 +25,21 @@ no-op on SQLite whose IMMEDIATE transactions serialise writers anyway), so two
 lessons completed at the same moment cannot both miss the course's completion.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from lms.errors import Conflict, NotFound, PermissionDenied
+from lms.models import User
 from lms.outbox import outbox_enqueue
 from lms.permissions import is_programme_staff
+from lms.types import AnyUser
 
 from . import learner_page_cache, selectors, signals
 from .models import (
@@ -58,7 +63,9 @@ class LessonCompletion:
     course_completed_now: bool
 
 
-def _enrolment_get_or_create(*, person, course: CoursePage, now) -> tuple[Enrolment, bool]:
+def _enrolment_get_or_create(
+    *, person: User, course: CoursePage, now: datetime
+) -> tuple[Enrolment, bool]:
     return Enrolment.objects.get_or_create(
         person=person,
         course=course,
@@ -67,13 +74,13 @@ def _enrolment_get_or_create(*, person, course: CoursePage, now) -> tuple[Enrolm
 
 
 @transaction.atomic
-def enrolment_create(*, person, course: CoursePage) -> tuple[Enrolment, bool]:
+def enrolment_create(*, person: User, course: CoursePage) -> tuple[Enrolment, bool]:
     course = selectors.course_get_for_learner(user=person, slug=course.slug)
     return _enrolment_get_or_create(person=person, course=course, now=timezone.now())
 
 
 @transaction.atomic
-def lesson_complete(*, person, lesson_id: int) -> LessonCompletion:
+def lesson_complete(*, person: User, lesson_id: int) -> LessonCompletion:
     lesson, course = selectors.lesson_get_for_learner(user=person, lesson_id=lesson_id)
     now = timezone.now()
     enrolment, enrolled_now = _enrolment_get_or_create(person=person, course=course, now=now)
@@ -118,10 +125,22 @@ def lesson_complete(*, person, lesson_id: int) -> LessonCompletion:
 # this often: a page view must not be a database write (on SQLite every write
 # takes the database's single write lock).
 TOUCH_INTERVAL = timedelta(minutes=5)
-UNKNOWN = object()  # `enrolment_touch(enrolment=...)`: the caller has not read it
 
 
-def enrolment_touch(*, person, lesson: LessonPage, enrolment=UNKNOWN, now=None) -> bool:
+class _Unread(Enum):
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = _Unread.UNKNOWN  # `enrolment_touch(enrolment=...)`: the caller has not read it
+
+
+def enrolment_touch(
+    *,
+    person: AnyUser,
+    lesson: LessonPage,
+    enrolment: Enrolment | None | Literal[_Unread.UNKNOWN] = UNKNOWN,
+    now: datetime | None = None,
+) -> bool:
     """Remember the lesson a person opened; True when a row was written.
 
     Writes only when the lesson differs from the one remembered or the last
@@ -129,7 +148,7 @@ def enrolment_touch(*, person, lesson: LessonPage, enrolment=UNKNOWN, now=None) 
     for people not enrolled). A caller that has just read the enrolment passes
     it (`None`: not enrolled), and then nothing at all runs when there is
     nothing to change."""
-    if not getattr(person, "is_authenticated", False):
+    if not person.is_authenticated:
         return False
     now = now or timezone.now()
     since = now - TOUCH_INTERVAL
@@ -188,14 +207,14 @@ def _event_locked(event_id: int) -> Event:
     return event
 
 
-def check_event_open_for_registration(event: Event, *, now) -> None:
+def check_event_open_for_registration(event: Event, *, now: datetime) -> None:
     if event.cancelled_at is not None:
         raise Conflict("This session was cancelled.", code="event_cancelled")
     if event.starts_at <= now:
         raise Conflict("This session has already started.", code="event_past")
 
 
-def event_register(*, person, event_id: int) -> tuple[EventRegistration, bool]:
+def event_register(*, person: User, event_id: int) -> tuple[EventRegistration, bool]:
     try:
         return _event_register(person=person, event_id=event_id)
     except IntegrityError:
@@ -211,7 +230,7 @@ def event_register(*, person, event_id: int) -> tuple[EventRegistration, bool]:
 
 
 @transaction.atomic
-def _event_register(*, person, event_id: int) -> tuple[EventRegistration, bool]:
+def _event_register(*, person: User, event_id: int) -> tuple[EventRegistration, bool]:
     event = _event_locked(event_id)
     now = timezone.now()  # after the lock: arrival order is the order seats are given
     existing = (
@@ -235,7 +254,7 @@ def _event_register(*, person, event_id: int) -> tuple[EventRegistration, bool]:
 
 
 @transaction.atomic
-def event_registration_cancel(*, person, event_id: int) -> EventRegistration:
+def event_registration_cancel(*, person: User, event_id: int) -> EventRegistration:
     now = timezone.now()
     event = _event_locked(event_id)
     registration = (
@@ -258,7 +277,7 @@ def event_registration_cancel(*, person, event_id: int) -> EventRegistration:
     return registration
 
 
-def _promote_first_waitlisted(*, event: Event, now) -> EventRegistration | None:
+def _promote_first_waitlisted(*, event: Event, now: datetime) -> EventRegistration | None:
     """Give the freed seat to the first waitlisted person (the seat count stays)."""
     waitlist = EventRegistration.objects.filter(
         event=event, status=RegistrationStatus.WAITLISTED
@@ -273,7 +292,7 @@ def _promote_first_waitlisted(*, event: Event, now) -> EventRegistration | None:
     return None
 
 
-def check_can_manage_event(*, user, event_id: int) -> None:
+def check_can_manage_event(*, user: User, event_id: int) -> None:
     if not 0 < event_id <= selectors.MAX_ID:
         raise NotFound("No such event.", code="event_not_found")
     event = Event.objects.filter(pk=event_id).only("instructor_id").first()
@@ -284,18 +303,18 @@ def check_can_manage_event(*, user, event_id: int) -> None:
 
 
 @transaction.atomic
-def event_attendance_record(*, by, event_id: int, attended_ids) -> int:
+def event_attendance_record(*, by: User, event_id: int, attended_ids: Iterable[int | str]) -> int:
     """Mark attendance for the people holding a seat; returns how many attended."""
     check_can_manage_event(user=by, event_id=event_id)
     event = _event_locked(event_id)
-    attended_ids = {int(pk) for pk in attended_ids}
+    attended = {int(pk) for pk in attended_ids}
     seats = EventRegistration.objects.filter(event=event, status=RegistrationStatus.REGISTERED)
-    seats.filter(person_id__in=attended_ids).update(attended=True)
-    seats.exclude(person_id__in=attended_ids).update(attended=False)
+    seats.filter(person_id__in=attended).update(attended=True)
+    seats.exclude(person_id__in=attended).update(attended=False)
     return seats.filter(attended=True).count()
 
 
-def event_reminders_send(*, now=None) -> int:
+def event_reminders_send(*, now: datetime | None = None) -> int:
     """E-mail seat holders of sessions starting within 24 hours, once each
     (`reminded_at` is claimed with a conditional UPDATE in the transaction
     that sends, so a send that fails, or a worker killed before the commit,
@@ -333,7 +352,7 @@ def event_reminders_send(*, now=None) -> int:
 
 
 @transaction.atomic
-def event_cancel(*, by, event_id: int) -> Event:
+def event_cancel(*, by: User, event_id: int) -> Event:
     check_can_manage_event(user=by, event_id=event_id)
     event = _event_locked(event_id)
     cancelled = Event.objects.filter(pk=event.pk, cancelled_at__isnull=True).update(

@@ -25,7 +25,9 @@ Contract:
   lands after the attempt was scored (see `_share_lock`); on SQLite one
   writer at a time gives the same. No transaction is opened: a save is one
   statement in autocommit (two when the form is not known yet).
-- All run as prepared statements on PostgreSQL (`lms.db.prepared_cursor`).
+- Their text is fixed (values are parameters), so on PostgreSQL each is
+  prepared once per connection (server-side binding and psycopg's
+  `prepare_threshold`, lms.settings).
 - Values come back converted like the ORM's (JSON lists, aware datetimes).
 """
 
@@ -37,7 +39,7 @@ from functools import cache
 
 from django.db import connection
 
-from lms.db import convert_row, prepared_cursor
+from lms.db import convert_row
 
 from .models import Attempt, AttemptItem, AttemptStatus, Exam, Question, QuestionVersion
 
@@ -148,7 +150,7 @@ def _form_sql() -> str:
 
 
 def read_form(*, attempt_id: int, person_id: int) -> AttemptForm | None:
-    with prepared_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_form_sql(), [attempt_id, person_id])
         rows = cursor.fetchall()
     if not rows:
@@ -170,7 +172,7 @@ def _read_fields() -> list:
 
 
 def read_item(*, attempt_id: int, item_id: int, person_id: int) -> SaveRow | None:
-    with prepared_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_read_sql(), [item_id, attempt_id, person_id])
         row = cursor.fetchone()
     if row is None:
@@ -240,7 +242,7 @@ def write_item(
     deadline = Attempt._meta.get_field("deadline")
     open_since = deadline.get_db_prep_value(open_since, connection)
     params += [item_id, attempt_id, attempt_id, AttemptStatus.IN_PROGRESS, open_since]
-    with prepared_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_write_sql(names), params)
         rows = cursor.fetchall()  # to the end: SQLite ends the statement (and commits) there
     if not rows:

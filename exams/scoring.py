@@ -60,10 +60,10 @@ class ItemResponse:
     """One question of an attempt: its key and the learner's selection."""
 
     topic: str
-    kind: ItemKind
+    kind: ItemKind | str  # a plain string is accepted and stored as the enum
     correct_choice_ids: frozenset[Hashable]
     selected_choice_ids: frozenset[Hashable]
-    status: ItemStatus = ItemStatus.NORMAL
+    status: ItemStatus | str = ItemStatus.NORMAL  # likewise
 
     def __post_init__(self) -> None:
         # Accept plain strings and any collection of ids from callers, store

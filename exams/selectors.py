@@ -21,15 +21,17 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from django.db.models import Count, Q, Sum, TextField
 from django.db.models.functions import Cast
 
 from lms.errors import DomainError, NotFound
+from lms.models import User
 
 from . import csv_io, gift, moodle_xml, rules
 from . import item_analysis as ia
@@ -62,20 +64,26 @@ def register_certified_check(check: CertifiedCheck) -> CertifiedCheck:
     return check
 
 
-def is_certified(*, person, exam) -> bool:
+def is_certified(*, person: User, exam: Exam) -> bool:
     """True when the registered check says `person` holds what `exam` leads to."""
     return _certified_check is not None and bool(_certified_check(person=person, exam=exam))
 
 
-def _finished_times(*, person, exam) -> list[datetime]:
-    return list(
-        Attempt.objects.filter(person=person, exam=exam)
-        .exclude(status=AttemptStatus.IN_PROGRESS)
-        .values_list("submitted_at", flat=True)
+def _finished_times(*, person: User, exam: Exam) -> list[datetime]:
+    # A finished attempt always has its submission time.
+    return cast(
+        "list[datetime]",
+        list(
+            Attempt.objects.filter(person=person, exam=exam)
+            .exclude(status=AttemptStatus.IN_PROGRESS)
+            .values_list("submitted_at", flat=True)
+        ),
     )
 
 
-def _decide(*, exam: Exam, finished: list[datetime], now: datetime, certified: bool):
+def _decide(
+    *, exam: Exam, finished: list[datetime], now: datetime, certified: bool
+) -> rules.RetakeDecision:
     return rules.retake_available_at(
         finished_attempts=finished,
         now=now,
@@ -94,7 +102,7 @@ def retake_decision_from(
     return _decide(exam=exam, finished=finished, now=now, certified=certified)
 
 
-def retake_decision_for(*, person, exam: Exam, now: datetime) -> rules.RetakeDecision:
+def retake_decision_for(*, person: User, exam: Exam, now: datetime) -> rules.RetakeDecision:
     """May `person` start a new attempt of `exam` at `now`? (ignores an open attempt)"""
     return _decide(
         exam=exam,
@@ -132,7 +140,7 @@ class ExamCard:
         return self.exam.title
 
 
-def exam_list_for_learner(*, person, now: datetime) -> list[ExamCard]:
+def exam_list_for_learner(*, person: User, now: datetime) -> list[ExamCard]:
     """Published exams with the learner's availability (3 queries + certified checks)."""
     exams = list(
         Exam.objects.filter(is_published=True)
@@ -147,7 +155,7 @@ def exam_list_for_learner(*, person, now: datetime) -> list[ExamCard]:
         if status == AttemptStatus.IN_PROGRESS:
             open_attempts[exam_id] = (pk, deadline)
         else:
-            finished[exam_id].append(submitted_at)
+            finished[exam_id].append(cast(datetime, submitted_at))  # set once finished
     cards = []
     for exam in exams:
         decision = _decide(
@@ -173,7 +181,7 @@ def exam_list_for_learner(*, person, now: datetime) -> list[ExamCard]:
     return cards
 
 
-def attempt_get_for_person(*, person, attempt_id: int) -> Attempt:
+def attempt_get_for_person(*, person: User, attempt_id: int) -> Attempt:
     """The person's own attempt (with its exam); anyone else's is NotFound."""
     attempt = (
         Attempt.objects.select_related("exam").filter(pk=attempt_id, person_id=person.pk).first()
@@ -243,7 +251,7 @@ def attempt_form_for(*, attempt: Attempt) -> list[ItemView]:
     ]
 
 
-def attempt_result_for(attempt: Attempt) -> dict | None:
+def attempt_result_for(attempt: Attempt) -> dict[str, Any] | None:
     """Score, pass/fail and per-topic breakdown once scored; None before."""
     if attempt.status == AttemptStatus.IN_PROGRESS or attempt.score_percent is None:
         return None
@@ -266,7 +274,7 @@ def attempt_result_for(attempt: Attempt) -> dict | None:
     }
 
 
-def attempt_history_for(*, person, exam: Exam | None = None) -> list[Attempt]:
+def attempt_history_for(*, person: User, exam: Exam | None = None) -> list[Attempt]:
     """The person's attempts, newest first, with their exam (1 query)."""
     attempts = Attempt.objects.filter(person=person).select_related("exam")
     if exam is not None:
@@ -274,7 +282,7 @@ def attempt_history_for(*, person, exam: Exam | None = None) -> list[Attempt]:
     return list(attempts.order_by("-started_at", "-pk"))
 
 
-def topic_pool_shortfalls(*, exam: Exam) -> list[dict]:
+def topic_pool_shortfalls(*, exam: Exam) -> list[dict[str, Any]]:
     """Blueprint rules whose topic has fewer drawable questions than the rule draws."""
     rules_ = list(
         exam.blueprint.select_related("topic").annotate(
@@ -294,7 +302,7 @@ def topic_pool_shortfalls(*, exam: Exam) -> list[dict]:
     ]
 
 
-def active_question_ids(*, topic_ids) -> list[tuple[int, int, int]]:
+def active_question_ids(*, topic_ids: Iterable[int]) -> list[tuple[int, int, int]]:
     """(question id, topic id, current version id) of every drawable question."""
     return list(
         Question.objects.filter(
@@ -355,18 +363,19 @@ def bank_questions_for_export(*, bank: QuestionBank) -> list[BankQuestion]:
     return [
         BankQuestion(
             question_id=q.pk,
-            version=q.current_version.number,
+            version=version.number,
             topic=q.topic.name,
             title=q.title,
             kind=q.kind,
             difficulty=q.difficulty,
             is_active=q.is_active,
-            stem=q.current_version.stem,
-            explanation=q.current_version.explanation,
-            choices=tuple(options[q.current_version_id]),
-            feedback=tuple(notes[q.current_version_id]) if any(notes[q.current_version_id]) else (),
+            stem=version.stem,
+            explanation=version.explanation,
+            choices=tuple(options[version.pk]),
+            feedback=tuple(notes[version.pk]) if any(notes[version.pk]) else (),
         )
         for q in questions
+        if (version := q.current_version) is not None  # all: filtered above
     ]
 
 
@@ -449,7 +458,7 @@ class ItemAnalysisRow:
     stats: ia.ItemStatistics
 
     @property
-    def option_rows(self):
+    def option_rows(self) -> list[tuple[AnalysedChoice, ia.OptionFrequency]]:
         return [
             (choice, freq)
             for choice, freq in zip(self.question.choices, self.stats.options, strict=True)
@@ -514,14 +523,16 @@ def exam_item_analysis(*, exam: Exam) -> ItemAnalysisReport:
     valid = {vid: frozenset(c.id for c in choices[vid]) for vid in ordered}
 
     responses: list[list[int | None]] = []
-    selections: list[list[frozenset | None]] = []
+    selections: list[list[frozenset[int] | None]] = []
     last_attempt = None
-    decoded: dict[tuple[int, str], tuple[int, frozenset]] = {}
+    decoded: dict[tuple[int, str], tuple[int, frozenset[int]]] = {}
     dropped, credited, width = str(ItemStatus.DROPPED), str(ItemStatus.CREDITED), len(ordered)
-    response_row = selection_row = None
+    response_row: list[int | None] = []
+    selection_row: list[frozenset[int] | None] = []
     for attempt_id, version_id, status, selected in items:
         if attempt_id != last_attempt:
-            response_row, selection_row = [None] * width, [None] * width
+            response_row = [None] * width
+            selection_row = [None] * width
             responses.append(response_row)
             selections.append(selection_row)
             last_attempt = attempt_id

@@ -11,11 +11,6 @@ the cost (measured with the partner status recompute, bench/partners.py).
   changes nothing.
 - `bulk_insert(objs)`: `bulk_create` for new rows whose ids are not needed,
   as one COPY on PostgreSQL (see its docstring).
-- `prepared_cursor()`: a cursor for the few hand-written statements run on
-  every request of a hot path (the bearer-token lookup, the answer save). On
-  PostgreSQL with psycopg 3 they are bound on the server and run as prepared
-  statements: planning the answer save's five-table read costs PostgreSQL
-  ~0.16 ms a time against ~0.03 ms to run it. Elsewhere, `cursor()`.
 """
 
 from collections.abc import Iterator, Sequence
@@ -42,62 +37,6 @@ def _c_loader(connection):
     return types["timestamptz"].oid, psycopg.adapters.get_loader(
         types["timestamptz"].oid, Format.TEXT
     )
-
-
-def prepared_cursor(using: str = "default"):
-    """A Django cursor (`with prepared_cursor() as cursor:`) whose statements
-    PostgreSQL keeps prepared on the connection, keyed by their text.
-
-    Django's own PostgreSQL cursors bind values on the client (the query is
-    sent as text, parsed and planned every time). This one is psycopg's
-    server-binding cursor with `prepare=True`, wrapped like every Django
-    cursor (errors as django.db errors, execute wrappers, the query log that
-    `assertNumQueries` counts). For statements whose text is fixed and whose
-    values are parameters; behind PgBouncer in transaction mode it needs
-    PgBouncer 1.21+ (max_prepared_statements) as psycopg documents.
-    """
-    connection = connections[using]
-    if connection.vendor != "postgresql" or not _is_psycopg3():
-        return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        cursor = _preparing_cursor_class()(connection.connection)
-        _same_time_zone_as_django(connection, cursor)
-        return connection._prepare_cursor(cursor)
-
-
-def _same_time_zone_as_django(connection, cursor) -> None:
-    # As Django's create_cursor: its time zone when the connection's differs.
-    oid, text_format, register_tzloader = _tz_loading()
-    loader = connection.connection.adapters.get_loader(oid, text_format)
-    if connection.timezone != loader.timezone:
-        register_tzloader(connection.timezone, cursor)
-
-
-@cache
-def _tz_loading() -> tuple:
-    from django.db.backends.postgresql.psycopg_any import register_tzloader
-    from psycopg import adapters
-    from psycopg.pq import Format
-
-    return adapters.types["timestamptz"].oid, Format.TEXT, register_tzloader
-
-
-@cache
-def _preparing_cursor_class():
-    import psycopg
-
-    class PreparingCursor(psycopg.Cursor):
-        def execute(self, query, params=None, *, prepare=True, binary=None):
-            return super().execute(query, params, prepare=prepare, binary=binary)
-
-        def _send_query_prepared(self, name, pgq, *, binary=None):
-            super()._send_query_prepared(name, pgq, binary=binary)
-            # Where Django's query log reads the statement ($1, $2 ... for values).
-            self._query = pgq
-
-    return PreparingCursor
 
 
 @contextmanager

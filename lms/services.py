@@ -21,6 +21,7 @@ Contract:
   targeted pause of the account. Returns (tokens revoked, sessions ended).
 """
 
+from datetime import datetime
 from importlib import import_module
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .errors import Conflict
+from .models import User
 from .throttle import login_counters_clear
 from .tokens import token_active_for
 
@@ -40,7 +42,9 @@ def default_legal_name(*, first_name: str, last_name: str) -> str:
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, first_name: str, last_name: str, legal_name=""):
+def user_register(
+    *, email: str, password: str, first_name: str, last_name: str, legal_name: str = ""
+) -> User:
     User = get_user_model()
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
@@ -62,7 +66,7 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
 
 
 @transaction.atomic
-def user_profile_update(*, user, legal_name: str, first_name: str, last_name: str):
+def user_profile_update(*, user: User, legal_name: str, first_name: str, last_name: str) -> User:
     user.legal_name = " ".join(legal_name.split())
     user.first_name = first_name.strip()
     user.last_name = last_name.strip()
@@ -71,7 +75,7 @@ def user_profile_update(*, user, legal_name: str, first_name: str, last_name: st
 
 
 @transaction.atomic
-def user_credentials_changed(*, user, keep_session_key: str | None = None) -> tuple[int, int]:
+def user_credentials_changed(*, user: User, keep_session_key: str | None = None) -> tuple[int, int]:
     now = timezone.now()
     revoked = token_active_for(user=user, now=now).update(revoked_at=now)
     ended = _end_sessions(user=user, keep_session_key=keep_session_key, now=now)
@@ -79,7 +83,7 @@ def user_credentials_changed(*, user, keep_session_key: str | None = None) -> tu
     return revoked, ended
 
 
-def _end_sessions(*, user, keep_session_key, now) -> int:
+def _end_sessions(*, user: User, keep_session_key: str | None, now: datetime) -> int:
     """Delete the person's sessions except `keep_session_key`; return how many.
 
     Django already refuses a session whose stored hash no longer matches the

@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .db import convert_row, prepared_cursor
+from .db import convert_row
 from .errors import Conflict, DomainError
 from .models import ApiToken
 
@@ -151,7 +151,7 @@ def _token_lookup() -> tuple[str, list, list]:
 
 def _token_with_user(key_hash: str) -> ApiToken | None:
     sql, token_fields, user_fields = _token_lookup()
-    with prepared_cursor() as cursor:  # on every API request: planned once
+    with connection.cursor() as cursor:  # on every API request: prepared (lms.settings)
         cursor.execute(sql, [key_hash])
         row = cursor.fetchone()
     if row is None:

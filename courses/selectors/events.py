@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lms.errors import NotFound
+from lms.types import AnyUser
 
 from ..models import (
     Event,
@@ -40,10 +41,10 @@ class EventCard:
     instructor_id: int | None = None
 
 
-def _event_cards(user, events: list[Event]) -> list[EventCard]:
-    mine = {}
+def _event_cards(user: AnyUser, events: list[Event]) -> list[EventCard]:
+    mine: dict[int, EventRegistration] = {}
     positions: dict[int, int] = {}
-    if getattr(user, "is_authenticated", False) and events:
+    if user.is_authenticated and events:
         mine = {
             registration.event_id: registration
             for registration in EventRegistration.objects.filter(
@@ -95,7 +96,7 @@ def _event_cards(user, events: list[Event]) -> list[EventCard]:
     return cards
 
 
-def event_list_upcoming(*, user, now=None) -> list[EventCard]:
+def event_list_upcoming(*, user: AnyUser, now: datetime | None = None) -> list[EventCard]:
     """Sessions not cancelled and not over yet, soonest first, with the user's status."""
     from django.utils import timezone
 
@@ -111,7 +112,7 @@ def event_list_upcoming(*, user, now=None) -> list[EventCard]:
 MAX_ID = 2**63 - 1  # larger ids overflow the database's integer column
 
 
-def event_get_for(*, user, event_id: int) -> EventCard:
+def event_get_for(*, user: AnyUser, event_id: int) -> EventCard:
     if not 0 < event_id <= MAX_ID:
         raise NotFound("No such event.", code="event_not_found")
     event = Event.objects.select_related("instructor", "course").filter(pk=event_id).first()

@@ -6,17 +6,21 @@ Part of courses.selectors; its contract is in that package's docstring.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Length, Substr
 from django.http import QueryDict
 from wagtail.models import Page, PageViewRestriction
+from wagtail.query import PageQuerySet
 
 from lms.errors import NotFound
+from lms.models import User
 from lms.permissions import role_names
+from lms.types import AnyUser
 
 from ..models import (
     Certification,
@@ -42,7 +46,7 @@ BUSINESS_FOUNDATIONS_SLUG = "business-foundations"
 # --- visibility ---------------------------------------------------------------
 
 
-def hidden_paths_for(user) -> list[str]:
+def hidden_paths_for(user: AnyUser | None) -> list[str]:
     """Tree paths of the restricted sections `user` may not see (one query).
 
     Every restriction on a page must pass (like Wagtail's own check)."""
@@ -73,11 +77,13 @@ def visible_q(hidden_paths: list[str], prefix: str = "") -> Q:
     return q
 
 
-def _live_courses(hidden: list[str]):
+def _live_courses(hidden: list[str]) -> PageQuerySet:
     return CoursePage.objects.live().filter(visible_q(hidden))
 
 
-def live_lessons_of(course_paths, hidden: list[str], *, done_by=None):
+def live_lessons_of(
+    course_paths: Iterable[str], hidden: list[str], *, done_by: AnyUser | None = None
+) -> list[LessonPage]:
     """Live visible lessons of the given courses, in order, without their bodies.
 
     With `done_by` (a user) each lesson carries `done`: whether that person
@@ -97,7 +103,7 @@ def live_lessons_of(course_paths, hidden: list[str], *, done_by=None):
         "id", "title", "slug", "path", "depth", "url_path", "estimated_minutes"
     ).order_by("path")
     if done_by is not None:
-        if getattr(done_by, "is_authenticated", False):
+        if done_by.is_authenticated:
             progress = LessonProgress.objects.filter(person=done_by, lesson=OuterRef("pk"))
             lessons = lessons.annotate(done=Exists(progress))
         else:
@@ -105,7 +111,7 @@ def live_lessons_of(course_paths, hidden: list[str], *, done_by=None):
     return list(lessons)
 
 
-def _done_ids(lessons) -> set[int]:
+def _done_ids(lessons: Iterable[LessonPage]) -> set[int]:
     return {lesson.pk for lesson in lessons if lesson.done}
 
 
@@ -160,7 +166,7 @@ class CourseCard:
     completed: bool
 
 
-def _card(course: CoursePage, lesson_count: int, enrolment_state) -> CourseCard:
+def _card(course: CoursePage, lesson_count: int, enrolment_state: bool | None) -> CourseCard:
     return CourseCard(
         id=course.pk,
         slug=course.slug,
@@ -202,7 +208,7 @@ def clean_query(query: str | None) -> str:
 
 
 def course_list_for_catalogue(
-    *, filters: CatalogueFilters | None = None, query: str = "", user=None
+    *, filters: CatalogueFilters | None = None, query: str = "", user: AnyUser | None = None
 ) -> list[CourseCard]:
     """Live courses in catalogue order, filtered and (if `query`) searched in
     course and lesson text; `enrolled`/`completed` are the user's."""
@@ -231,7 +237,7 @@ def course_list_for_catalogue(
         .values_list("parent_path", "n")
     )
     states = {}
-    if getattr(user, "is_authenticated", False):
+    if user is not None and user.is_authenticated:
         states = {
             course_id: completed_at is not None
             for course_id, completed_at in Enrolment.objects.filter(
@@ -291,16 +297,17 @@ class CourseDetail:
         return self.enrolment is not None
 
 
-def _lesson_url(lesson, course: CoursePage, course_url: str) -> str:
+def _lesson_url(lesson: LessonPage, course: CoursePage, course_url: str) -> str:
     # A lesson's URL is its course's plus its slug (one site-root lookup per
     # course instead of one per lesson); anything unusual asks Wagtail.
     if course_url and lesson.url_path == f"{course.url_path}{lesson.slug}/":
         return f"{course_url}{lesson.slug}/"
-    return lesson.url
+    url: str = lesson.url
+    return url
 
 
 def _lesson_states(
-    lessons, done_ids: set[int], last_lesson_id: int | None, course: CoursePage
+    lessons: list[LessonPage], done_ids: set[int], last_lesson_id: int | None, course: CoursePage
 ) -> list[LessonState]:
     course_url = course.url or ""
     return [
@@ -333,12 +340,12 @@ def _resume_lesson(states: list[LessonState]) -> LessonState | None:
     return states[current] if current is not None else states[0]
 
 
-def course_detail_for(*, user, course: CoursePage) -> CourseDetail:
+def course_detail_for(*, user: AnyUser, course: CoursePage) -> CourseDetail:
     """The course's live lessons with the user's state, progress and where to resume."""
     hidden = hidden_paths_for(user)
     lessons = live_lessons_of([course.path], hidden, done_by=user)
     enrolment = None
-    if getattr(user, "is_authenticated", False):
+    if user.is_authenticated:
         enrolment = Enrolment.objects.filter(person=user, course=course).first()
     done = _done_ids(lessons) if enrolment else set()
     states = _lesson_states(lessons, done, enrolment.last_lesson_id if enrolment else None, course)
@@ -356,9 +363,11 @@ def course_detail_for(*, user, course: CoursePage) -> CourseDetail:
     )
 
 
-def course_get_for_learner(*, user, slug: str) -> CoursePage:
+def course_get_for_learner(*, user: AnyUser, slug: str) -> CoursePage:
     """The live course with this slug that `user` may see, or NotFound."""
-    course = _live_courses(hidden_paths_for(user)).filter(slug=slug).order_by("path").first()
+    course: CoursePage | None = (
+        _live_courses(hidden_paths_for(user)).filter(slug=slug).order_by("path").first()
+    )
     if course is None:
         raise NotFound("No such course.", code="course_not_found")
     return course
@@ -368,7 +377,7 @@ def course_get_live(*, course_id: int) -> CoursePage:
     """The live course with this id, whoever may see it, or NotFound: where to
     send someone back to after signing in. Who may see it is checked when
     they act (`course_get_for_learner`)."""
-    course = CoursePage.objects.live().filter(pk=course_id).first()
+    course: CoursePage | None = CoursePage.objects.live().filter(pk=course_id).first()
     if course is None:
         raise NotFound("No such course.", code="course_not_found")
     return course
@@ -391,7 +400,7 @@ class LessonDetail:
     enrolment: Enrolment | None = None
 
 
-def lesson_get_for_learner(*, user, lesson_id: int) -> tuple[LessonPage, CoursePage]:
+def lesson_get_for_learner(*, user: AnyUser, lesson_id: int) -> tuple[LessonPage, CoursePage]:
     """The live lesson (of a live course) that `user` may see, or NotFound."""
     hidden = hidden_paths_for(user)
     lesson = LessonPage.objects.live().filter(visible_q(hidden), pk=lesson_id).first()
@@ -409,13 +418,13 @@ def lesson_get_live(*, lesson_id: int) -> LessonPage:
     """The live lesson with this id, whoever may see it, or NotFound: where to
     send someone back to after signing in. Who may see it is checked when
     they act (`lesson_get_for_learner`)."""
-    lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
+    lesson: LessonPage | None = LessonPage.objects.live().filter(pk=lesson_id).first()
     if lesson is None:
         raise NotFound("No such lesson.", code="lesson_not_found")
     return lesson
 
 
-def lesson_detail_for(*, user, lesson: LessonPage, preview: bool = False) -> LessonDetail:
+def lesson_detail_for(*, user: AnyUser, lesson: LessonPage, preview: bool = False) -> LessonDetail:
     """The lesson's place in its course, its neighbours and the user's progress.
 
     NotFound when the course is not live (Wagtail serves a live lesson of an
@@ -431,7 +440,7 @@ def lesson_detail_for(*, user, lesson: LessonPage, preview: bool = False) -> Les
         raise NotFound("No such lesson.", code="lesson_not_found")
     lessons = live_lessons_of([course.path], hidden, done_by=user)
     enrolment = None
-    if getattr(user, "is_authenticated", False):
+    if user.is_authenticated:
         enrolment = Enrolment.objects.filter(person=user, course=course).first()
     done = _done_ids(lessons) if enrolment else set()
     states = _lesson_states(lessons, done, lesson.pk, course)
@@ -491,13 +500,13 @@ class Dashboard:
         return self.in_progress[0] if self.in_progress else None
 
 
-def dashboard_for(*, user) -> Dashboard:
+def dashboard_for(*, user: AnyUser) -> Dashboard:
     """The user's live courses: in progress (most recent first) and completed.
 
     A completed course with new lessons stays under completed (with
     `progress.has_new_content`); its completion date does not change.
     """
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return Dashboard()
     hidden = hidden_paths_for(user)
     enrolments = list(
@@ -531,14 +540,16 @@ def dashboard_for(*, user) -> Dashboard:
             resume=_resume_lesson(states),
         )
         (dashboard.completed if enrolment.completed_at else dashboard.in_progress).append(item)
-    dashboard.completed.sort(key=lambda item: item.progress.completed_at, reverse=True)
+    dashboard.completed.sort(
+        key=lambda item: cast(datetime, item.progress.completed_at), reverse=True
+    )
     return dashboard
 
 
 # --- for other apps -----------------------------------------------------------
 
 
-def people_who_completed(*, course_slug: str, person_ids) -> set[int]:
+def people_who_completed(*, course_slug: str, person_ids: Iterable[int]) -> set[int]:
     """Which of `person_ids` have completed the course with this slug (ever:
     a completion is a record and stays valid if the course is later
     unpublished). For the partners app: "who of this partner completed
@@ -555,7 +566,7 @@ def people_who_completed(*, course_slug: str, person_ids) -> set[int]:
     )
 
 
-def completions_for(*, user) -> list[Enrolment]:
+def completions_for(*, user: User) -> list[Enrolment]:
     """The user's course completion records (for a profile), newest first."""
     return list(
         Enrolment.objects.filter(person=user, completed_at__isnull=False)
@@ -667,7 +678,9 @@ def learning_path_list() -> list[AuthoredPath]:
     return list(AuthoredPath.objects.filter(is_published=True))
 
 
-def learning_path_for(*, user, slug: str, path: AuthoredPath | None = None) -> LearningPath:
+def learning_path_for(
+    *, user: AnyUser, slug: str, path: AuthoredPath | None = None
+) -> LearningPath:
     """A path as instructors authored it, with the user's state on each step:
     its live courses in the authored order, then, for a certification path,
     the exam, the project and the certificate.
@@ -695,7 +708,7 @@ def learning_path_for(*, user, slug: str, path: AuthoredPath | None = None) -> L
     for lesson in lessons:
         lessons_by_course[lesson.path[:-STEPLEN]].append(lesson.pk)
     enrolments = {}
-    if getattr(user, "is_authenticated", False) and courses:
+    if user.is_authenticated and courses:
         enrolments = {
             enrolment.course_id: enrolment
             for enrolment in Enrolment.objects.filter(person=user, course__in=courses)
@@ -722,7 +735,7 @@ def learning_path_for(*, user, slug: str, path: AuthoredPath | None = None) -> L
         for provider in _path_step_providers:
             steps.extend(provider(user=user, certification=path.certification))
     elif courses and all(step.state == "completed" for step in steps):
-        completed_at = max(enrolments[course.pk].completed_at for course in courses)
+        completed_at = max(cast(datetime, enrolments[course.pk].completed_at) for course in courses)
     return LearningPath(
         slug=path.slug,
         certification=path.certification,

@@ -20,10 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 
 from lms.errors import NotFound
+from lms.models import User
 from lms.permissions import is_instructor, is_programme_staff
+from lms.types import AnyUser
 
 from ..models import (
     OPEN_SUBMISSION_STATUSES,
@@ -45,7 +47,7 @@ class SubmissionNotFound(NotFound):
     code = "submission_not_found"
 
 
-def _rubric_prefetch():
+def _rubric_prefetch() -> Prefetch[str, QuerySet[RubricCriterion], str]:
     return Prefetch(
         "criteria",
         queryset=RubricCriterion.objects.order_by("position", "pk").prefetch_related(
@@ -63,7 +65,7 @@ def brief_list_published() -> list[ProjectBrief]:
 
 
 def brief_get_published(*, slug: str) -> ProjectBrief:
-    brief = (
+    brief: ProjectBrief | None = (
         ProjectBrief.objects.filter(slug=slug, is_published=True)
         .prefetch_related(_rubric_prefetch())
         .first()
@@ -74,7 +76,8 @@ def brief_get_published(*, slug: str) -> ProjectBrief:
 
 
 def brief_with_rubric(*, brief_id: int) -> ProjectBrief:
-    return ProjectBrief.objects.prefetch_related(_rubric_prefetch()).get(pk=brief_id)
+    brief: ProjectBrief = ProjectBrief.objects.prefetch_related(_rubric_prefetch()).get(pk=brief_id)
+    return brief
 
 
 def brief_max_points(brief: ProjectBrief) -> int:
@@ -99,7 +102,7 @@ class BriefCard:
         )
 
 
-def brief_cards_for(*, person) -> list[BriefCard]:
+def brief_cards_for(*, person: User) -> list[BriefCard]:
     """Published briefs with the person's latest submission of each (3 queries)."""
     briefs = brief_list_published()
     latest: dict[int, Submission] = {}
@@ -110,7 +113,7 @@ def brief_cards_for(*, person) -> list[BriefCard]:
     return [BriefCard(b, latest.get(b.pk), brief_max_points(b)) for b in briefs]
 
 
-def submissions_of(*, person, brief: ProjectBrief) -> list[Submission]:
+def submissions_of(*, person: User, brief: ProjectBrief) -> list[Submission]:
     return list(
         Submission.objects.filter(person=person, brief=brief)
         .order_by("-created_at", "-pk")
@@ -118,7 +121,7 @@ def submissions_of(*, person, brief: ProjectBrief) -> list[Submission]:
     )
 
 
-def passed_submission_for(*, person, brief) -> Submission | None:
+def passed_submission_for(*, person: User, brief: ProjectBrief) -> Submission | None:
     return (
         Submission.objects.filter(person=person, brief=brief, status=SubmissionStatus.PASSED)
         .order_by("-decided_at", "-pk")
@@ -126,7 +129,7 @@ def passed_submission_for(*, person, brief) -> Submission | None:
     )
 
 
-def open_submission_for(*, person, brief) -> Submission | None:
+def open_submission_for(*, person: User, brief: ProjectBrief) -> Submission | None:
     return Submission.objects.filter(
         person=person, brief=brief, status__in=OPEN_SUBMISSION_STATUSES
     ).first()
@@ -140,7 +143,7 @@ def claim_is_live(submission: Submission, now: datetime) -> bool:
     )
 
 
-def can_view_submission(user, submission: Submission) -> bool:
+def can_view_submission(user: AnyUser, submission: Submission) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if submission.person_id == user.pk or is_programme_staff(user):
@@ -152,7 +155,7 @@ def can_view_submission(user, submission: Submission) -> bool:
     return Review.objects.filter(submission=submission, grader=user).exists()
 
 
-def submission_get_for_viewer(*, user, submission_id: int) -> Submission:
+def submission_get_for_viewer(*, user: AnyUser, submission_id: int) -> Submission:
     submission = (
         Submission.objects.select_related("brief", "person", "claimed_by")
         .filter(pk=submission_id)
@@ -163,14 +166,14 @@ def submission_get_for_viewer(*, user, submission_id: int) -> Submission:
     return submission
 
 
-def submission_file_get_for_viewer(*, user, file_id: int) -> SubmissionFile:
+def submission_file_get_for_viewer(*, user: AnyUser, file_id: int) -> SubmissionFile:
     file = SubmissionFile.objects.select_related("submission").filter(pk=file_id).first()
     if file is None or not can_view_submission(user, file.submission):
         raise NotFound("No such file.", code="file_not_found")
     return file
 
 
-def review_queue_for(*, grader, now: datetime) -> list[Submission]:
+def review_queue_for(*, grader: User, now: datetime) -> list[Submission]:
     free = Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now) | Q(claimed_by=grader)
     return list(
         Submission.objects.filter(status__in=OPEN_SUBMISSION_STATUSES)

@@ -40,13 +40,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from lms.errors import Conflict, DomainError, NotFound
+from lms.models import User
 from lms.permissions import is_instructor
+from lms.types import AnyUser
 
 from .. import uploads as file_storage
 from ..models import (
@@ -81,13 +85,13 @@ class InvalidLevel(DomainError):
 # --- guards ---------------------------------------------------------------------------
 
 
-def check_grader(user) -> None:
+def check_grader(user: AnyUser) -> None:
     """Only instructors (and programme staff) grade; to others the queue does not exist."""
     if not is_instructor(user):
         raise NotFound("Not found.")
 
 
-def check_may_submit(*, person, brief: ProjectBrief) -> Submission | None:
+def check_may_submit(*, person: User, brief: ProjectBrief) -> Submission | None:
     """Returns the decided submission a new one would revise (or None)."""
     if project_selectors.open_submission_for(person=person, brief=brief):
         raise Conflict(
@@ -103,7 +107,9 @@ def check_may_submit(*, person, brief: ProjectBrief) -> Submission | None:
     )
 
 
-def check_submission_content(*, files: Sequence, repository_url: str, notes: str) -> None:
+def check_submission_content(
+    *, files: Sequence[UploadedFile[bytes]], repository_url: str, notes: str
+) -> None:
     if not files and not repository_url:
         raise SubmissionRefused(
             "Upload at least one file or give a repository link.", code="empty_submission"
@@ -124,7 +130,7 @@ def check_submission_content(*, files: Sequence, repository_url: str, notes: str
 # --- submitting -----------------------------------------------------------------------
 
 
-def _sha256(upload) -> str:
+def _sha256(upload: UploadedFile[bytes]) -> str:
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
@@ -135,9 +141,9 @@ def _sha256(upload) -> str:
 
 def submission_create(
     *,
-    person,
+    person: User,
     brief: ProjectBrief,
-    files: Sequence = (),
+    files: Sequence[UploadedFile[bytes]] = (),
     repository_url: str = "",
     notes: str = "",
     now: datetime | None = None,
@@ -183,7 +189,7 @@ def submission_create(
                 )
                 upload.seek(0)
                 row.file.save(check.display_name, upload, save=False)
-                written.append(row.file.name)
+                written.append(cast(str, row.file.name))  # set by save()
                 row.save()
     except BaseException:
         for name in written:
@@ -203,7 +209,9 @@ def _get_for_grading(submission_id: int) -> Submission:
 
 
 @transaction.atomic
-def submission_claim(*, grader, submission_id: int, now: datetime | None = None) -> Submission:
+def submission_claim(
+    *, grader: User, submission_id: int, now: datetime | None = None
+) -> Submission:
     check_grader(grader)
     now = now or timezone.now()
     submission = _get_for_grading(submission_id)
@@ -241,7 +249,7 @@ def submission_claim(*, grader, submission_id: int, now: datetime | None = None)
 
 
 @transaction.atomic
-def submission_release(*, grader, submission_id: int) -> Submission:
+def submission_release(*, grader: User, submission_id: int) -> Submission:
     """Give a claim back to the queue (no-op when the caller does not hold it)."""
     check_grader(grader)
     Submission.objects.filter(pk=submission_id, claimed_by=grader).update(
@@ -253,7 +261,7 @@ def submission_release(*, grader, submission_id: int) -> Submission:
 # --- grading --------------------------------------------------------------------------
 
 
-def _parse_id(value) -> int | None:
+def _parse_id(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -263,7 +271,7 @@ def _parse_id(value) -> int | None:
     return None
 
 
-def check_scores(*, brief: ProjectBrief, scores: Mapping) -> list[dict]:
+def check_scores(*, brief: ProjectBrief, scores: Mapping[object, object]) -> list[dict[str, Any]]:
     """Validate {criterion_id: level_id} against the brief's rubric; the rows graded."""
     if not isinstance(scores, Mapping):
         raise InvalidLevel("Scores must map criterion ids to level ids.", code="incomplete_scores")
@@ -273,13 +281,13 @@ def check_scores(*, brief: ProjectBrief, scores: Mapping) -> list[dict]:
     chosen: dict[int, int] = {}
     for raw_criterion, raw_level in scores.items():
         criterion_id, level_id = _parse_id(raw_criterion), _parse_id(raw_level)
-        if criterion_id not in criteria:
+        if criterion_id is None or criterion_id not in criteria:
             raise InvalidLevel(
                 f"{raw_criterion!s:.40} is not a criterion of this project's rubric.",
                 code="incomplete_scores",
             )
         levels = {level.pk: level for level in criteria[criterion_id].levels.all()}
-        if level_id not in levels:
+        if level_id is None or level_id not in levels:
             raise InvalidLevel(
                 f"Level {raw_level!s:.40} is not a level of criterion "
                 f"“{criteria[criterion_id].title}”.",
@@ -293,8 +301,8 @@ def check_scores(*, brief: ProjectBrief, scores: Mapping) -> list[dict]:
         )
     rows = []
     for criterion_id, criterion in criteria.items():
-        levels = list(criterion.levels.all())
-        level = next(level for level in levels if level.pk == chosen[criterion_id])
+        options = list(criterion.levels.all())
+        level = next(level for level in options if level.pk == chosen[criterion_id])
         rows.append(
             {
                 "criterion_id": criterion_id,
@@ -303,7 +311,7 @@ def check_scores(*, brief: ProjectBrief, scores: Mapping) -> list[dict]:
                 "level": level.title,
                 "level_description": level.description,
                 "points": level.points,
-                "max_points": max(lv.points for lv in levels),
+                "max_points": max(lv.points for lv in options),
             }
         )
     return rows
@@ -324,11 +332,11 @@ def _send_passed(submission_id: int) -> None:
 @transaction.atomic
 def submission_review(
     *,
-    grader,
+    grader: User,
     submission_id: int,
-    scores: Mapping,
+    scores: Mapping[object, object],
     comment: str = "",
-    criterion_comments: Mapping | None = None,
+    criterion_comments: Mapping[object, object] | None = None,
     now: datetime | None = None,
 ) -> Review:
     check_grader(grader)

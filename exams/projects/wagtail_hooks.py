@@ -3,7 +3,7 @@
 A brief is edited with its criteria inline; each criterion's levels are edited
 on the criterion (Wagtail does not nest inline panels reliably). Submissions
 are graded on the instructors' pages (exams.projects.views), not here.
-exams.wagtail_hooks imports this module, which registers the menu.
+exams.wagtail_hooks (the package's __init__) imports this module, which registers the menu.
 """
 
 from django import forms

@@ -10,11 +10,14 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lms.errors import Conflict, DomainError, NotFound
+from lms.models import User
 
 from .. import attempt_forms, save_sql, scoring, selectors
 from ..models import (
@@ -54,10 +57,10 @@ def register_start_check(check: StartCheck) -> StartCheck:
     return check
 
 
-def check_may_start(*, person, exam: Exam, now: datetime) -> None:
+def check_may_start(*, person: User, exam: Exam, now: datetime) -> None:
     decision = selectors.retake_decision_for(person=person, exam=exam, now=now)
     if not decision.allowed:
-        extra = {}
+        extra: dict[str, Any] = {}
         if decision.available_at is not None:
             extra["available_at"] = decision.available_at.isoformat()
         raise Conflict(decision.reason, code=decision.code, **extra)
@@ -65,7 +68,7 @@ def check_may_start(*, person, exam: Exam, now: datetime) -> None:
         check(person=person, exam=exam, now=now)
 
 
-def _draw_form(*, exam: Exam, person, seed: int) -> list[tuple[int, int, list[int]]]:
+def _draw_form(*, exam: Exam, person: User, seed: int) -> list[tuple[int, int, list[int]]]:
     """(topic id, version id, choice order) per item, from the blueprint and the seed.
 
     Unseen questions first (random among them), then seen ones if the pool
@@ -112,7 +115,7 @@ def _draw_form(*, exam: Exam, person, seed: int) -> list[tuple[int, int, list[in
 
 
 @transaction.atomic
-def attempt_start(*, person, exam: Exam, now: datetime | None = None) -> tuple[Attempt, bool]:
+def attempt_start(*, person: User, exam: Exam, now: datetime | None = None) -> tuple[Attempt, bool]:
     now = now or timezone.now()
     if not exam.is_published:
         raise NotFound("No published exam with this slug.", code="exam_not_found")
@@ -160,7 +163,9 @@ def _is_overdue(attempt: Attempt, now: datetime) -> bool:
     return now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)
 
 
-def _clean_choice_ids(choice_order: Sequence[int], kind: str, choice_ids: Sequence) -> list[int]:
+def _clean_choice_ids(
+    choice_order: Sequence[int], kind: str, choice_ids: Sequence[object]
+) -> list[int]:
     allowed = list(choice_order)
     wanted = set()
     for value in choice_ids:
@@ -176,7 +181,7 @@ def _clean_choice_ids(choice_order: Sequence[int], kind: str, choice_ids: Sequen
 
 def attempt_item_save(
     *,
-    person,
+    person: User,
     attempt_id: int,
     item_id: int,
     choice_ids: Sequence[int] | None = None,
@@ -194,15 +199,23 @@ def attempt_item_save(
     write lock for that statement only. No transaction: one statement in
     autocommit once the form is known (exams.save_sql)."""
     now = now or timezone.now()
-    args = {"person": person, "attempt_id": attempt_id, "item_id": item_id, "now": now}
+    save = partial(
+        _item_save,
+        person=person,
+        attempt_id=attempt_id,
+        item_id=item_id,
+        now=now,
+        choice_ids=choice_ids,
+        flagged=flagged,
+    )
     try:
-        return _item_save(**args, choice_ids=choice_ids, flagged=flagged)
+        return save()
     except _StaleForm:
         # The form this process held disagreed with the database (an
         # instructor changed the exam's grace period): read it again, once.
         attempt_forms.forget(attempt_id)
     try:
-        return _item_save(**args, choice_ids=choice_ids, flagged=flagged)
+        return save()
     except _StaleForm:  # the database's deadline check, to the microsecond
         raise AttemptClosed(
             "The time for this attempt is over.", closed_because="deadline"
@@ -213,14 +226,22 @@ class _StaleForm(Exception):
     pass
 
 
-def _item_save(*, person, attempt_id, item_id, choice_ids, flagged, now) -> AttemptItem:
+def _item_save(
+    *,
+    person: User,
+    attempt_id: int,
+    item_id: int,
+    choice_ids: Sequence[int] | None,
+    flagged: bool | None,
+    now: datetime,
+) -> AttemptItem:
     form = attempt_forms.form_for(attempt_id=attempt_id, person_id=person.pk)
     if form is None:
         selectors.attempt_get_for_person(person=person, attempt_id=attempt_id)  # NotFound
     item_form = form.items.get(item_id) if form is not None else None
-    if item_form is None:
+    if form is None or item_form is None:
         raise NotFound("No such question in this attempt.", code="item_not_found")
-    changes = {}
+    changes: dict[str, object] = {}
     if choice_ids is not None:
         changes["selected_choice_ids"] = _clean_choice_ids(
             item_form.choice_order, item_form.kind, choice_ids
@@ -268,14 +289,21 @@ def _check_open(row: save_sql.SaveRow, now: datetime) -> None:
 
 
 def attempt_answer(
-    *, person, attempt_id: int, item_id: int, choice_ids: Sequence[int], now=None
+    *,
+    person: User,
+    attempt_id: int,
+    item_id: int,
+    choice_ids: Sequence[int],
+    now: datetime | None = None,
 ) -> AttemptItem:
     return attempt_item_save(
         person=person, attempt_id=attempt_id, item_id=item_id, choice_ids=choice_ids, now=now
     )
 
 
-def attempt_flag(*, person, attempt_id: int, item_id: int, flagged: bool, now=None) -> AttemptItem:
+def attempt_flag(
+    *, person: User, attempt_id: int, item_id: int, flagged: bool, now: datetime | None = None
+) -> AttemptItem:
     return attempt_item_save(
         person=person, attempt_id=attempt_id, item_id=item_id, flagged=flagged, now=now
     )
@@ -350,7 +378,7 @@ def _finalise(*, attempt_id: int, status: str, finished_at: datetime) -> tuple[A
 
 
 @transaction.atomic
-def attempt_submit(*, person, attempt_id: int, now: datetime | None = None) -> Attempt:
+def attempt_submit(*, person: User, attempt_id: int, now: datetime | None = None) -> Attempt:
     """Submit once; every later call returns the same stored result."""
     now = now or timezone.now()
     attempt = selectors.attempt_get_for_person(person=person, attempt_id=attempt_id)
@@ -379,7 +407,7 @@ def attempt_finalise_if_overdue(*, attempt: Attempt, now: datetime | None = None
 
 
 def attempt_finalise_overdue(
-    *, now: datetime | None = None, person=None, exam: Exam | None = None
+    *, now: datetime | None = None, person: User | None = None, exam: Exam | None = None
 ) -> int:
     """Finalise every open attempt past deadline + grace; returns how many this call did."""
     now = now or timezone.now()

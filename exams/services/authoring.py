@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from lms.errors import Conflict, DomainError, PermissionDenied
 from lms.permissions import is_instructor
+from lms.types import AnyUser
 
 from .. import selectors
 from ..models import (
@@ -254,7 +255,7 @@ def question_update(
 # --- authoring guards -------------------------------------------------------------
 
 
-def check_exam_author(user) -> None:
+def check_exam_author(user: AnyUser) -> None:
     """Instructors and programme staff author banks and exams and see item analysis."""
     if not is_instructor(user):
         raise PermissionDenied("Only instructors and programme staff can do this.")

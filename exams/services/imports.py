@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from lms.errors import DomainError
@@ -15,6 +16,7 @@ from lms.errors import DomainError
 from .. import csv_io, gift, moodle_xml, selectors
 from ..models import (
     Question,
+    QuestionBank,
     Topic,
 )
 from .authoring import (
@@ -62,7 +64,9 @@ def import_text_from_bytes(data: bytes, *, max_bytes: int = MAX_IMPORT_BYTES) ->
     return text
 
 
-def import_text_from_upload(upload, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
+def import_text_from_upload(
+    upload: UploadedFile[bytes] | None, *, max_bytes: int = MAX_IMPORT_BYTES
+) -> str:
     """Read at most `max_bytes` + 1 bytes of an uploaded file (never the whole of a huge one)."""
     if upload is None:
         raise ImportRefused("Choose a file to import.")
@@ -148,7 +152,13 @@ def _validate_incoming(items: Sequence[_Incoming]) -> list[ImportLineError]:
     return errors
 
 
-def _bank_import(*, bank, fmt: str, items: Sequence[_Incoming], errors: Sequence) -> ImportReport:
+def _bank_import(
+    *,
+    bank: QuestionBank,
+    fmt: str,
+    items: Sequence[_Incoming],
+    errors: Sequence[gift.GiftError | csv_io.CsvError],
+) -> ImportReport:
     """All or nothing: any error (format or rules) and nothing is written."""
     line_errors = [ImportLineError(e.line, e.message) for e in errors]
     line_errors += _validate_incoming(items)
@@ -226,7 +236,7 @@ def _bank_import(*, bank, fmt: str, items: Sequence[_Incoming], errors: Sequence
 
 
 @transaction.atomic
-def bank_import_gift(*, bank, text: str, default_topic: str = "") -> ImportReport:
+def bank_import_gift(*, bank: QuestionBank, text: str, default_topic: str = "") -> ImportReport:
     """Import GIFT text into `bank` (topics from `$CATEGORY`; questions before any
     `$CATEGORY` go to `default_topic`); nothing if any line is bad.
 
@@ -253,7 +263,9 @@ def bank_import_gift(*, bank, text: str, default_topic: str = "") -> ImportRepor
 
 
 @transaction.atomic
-def bank_import_moodle_xml(*, bank, text: str, default_topic: str = "") -> ImportReport:
+def bank_import_moodle_xml(
+    *, bank: QuestionBank, text: str, default_topic: str = ""
+) -> ImportReport:
     """Import a Moodle XML file (multichoice and truefalse questions, categories as
     topics, questions before any category into `default_topic`); nothing if any
     question is bad. A document type, entity or external reference is refused
@@ -283,7 +295,9 @@ def bank_import_moodle_xml(*, bank, text: str, default_topic: str = "") -> Impor
 IMPORT_FORMATS = ("gift", "csv", "moodlexml")
 
 
-def bank_import_file(*, bank, fmt: str, text: str, default_topic: str = "") -> ImportReport:
+def bank_import_file(
+    *, bank: QuestionBank, fmt: str, text: str, default_topic: str = ""
+) -> ImportReport:
     """Import `text` in one of IMPORT_FORMATS (CSV names its topics per row)."""
     if fmt == "csv":
         return bank_import_csv(bank=bank, text=text)
@@ -295,7 +309,7 @@ def bank_import_file(*, bank, fmt: str, text: str, default_topic: str = "") -> I
 
 
 @transaction.atomic
-def bank_import_csv(*, bank, text: str) -> ImportReport:
+def bank_import_csv(*, bank: QuestionBank, text: str) -> ImportReport:
     """Import CSV rows into `bank`; nothing if any line is bad.
 
     A row whose `question_id` is a question of this bank revises it (a new

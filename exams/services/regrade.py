@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 
 from lms.errors import Conflict, DomainError, NotFound
+from lms.models import User
 
 from .. import scoring, selectors
 from ..models import (
@@ -37,7 +39,7 @@ class RegradeChange:
     attempt_id: int
     person_id: int
     person: str
-    before_percent: Decimal
+    before_percent: Decimal | None
     before_passed: bool
     after_percent: Decimal
     after_passed: bool
@@ -149,7 +151,7 @@ def exam_question_regrade(
     exam: Exam,
     question_version: QuestionVersion,
     action: str,
-    actor=None,
+    actor: User | None = None,
     reason: str = "",
 ) -> RegradeEvent:
     """Drop, credit or restore a question for everyone who took `exam`, and regrade.
@@ -178,7 +180,7 @@ def exam_question_regrade(
         if attempt.passed and not change.before_passed:
             newly_passed.append(attempt.pk)
     for attempt_id in newly_passed:
-        transaction.on_commit(lambda attempt_id=attempt_id: attempt_passed_send(attempt_id))
+        transaction.on_commit(partial(attempt_passed_send, attempt_id))
     return RegradeEvent.objects.create(
         exam=exam,
         question_version=question_version,

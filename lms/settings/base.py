@@ -148,12 +148,17 @@ if os.environ.get("DATABASE_URL"):
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, with a health check that sends no query (see it).
         DATABASES["default"]["ENGINE"] = "lms.db_backends.postgresql"
-        # Django binds values on the client (nothing is prepared); the hot
-        # statements of lms.db.prepared_cursor ask psycopg to prepare them,
-        # which it does only when this is a number. DB_PREPARED_STATEMENTS=0
-        # turns that off (PgBouncer in transaction mode before 1.21).
+        # Values bound on the server, and a statement run 5 times on a
+        # connection prepared there (psycopg's automatic prepared statements;
+        # Django's documented server_side_binding option): the hot statements
+        # (the API token lookup, the answer save) are then planned once per
+        # connection instead of on every request. By default Django binds on
+        # the client and nothing is prepared. DB_PREPARED_STATEMENTS=0 keeps
+        # that default (PgBouncer in transaction mode before 1.21).
         if os.environ.get("DB_PREPARED_STATEMENTS", "1") != "0":
-            DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+            DATABASES["default"].setdefault("OPTIONS", {}).update(
+                server_side_binding=True, prepare_threshold=5
+            )
         # A bounded pool per process (Django 5.2, psycopg_pool): each web
         # process holds at most DB_POOL_MAX_SIZE connections whatever its
         # thread count, and a request that waits longer than DB_POOL_TIMEOUT

@@ -22,6 +22,7 @@ Contract:
 
 import re
 from datetime import datetime
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, ProtectedError
@@ -32,7 +33,9 @@ from lms.errors import Conflict, DomainError
 from ..models import AgreementAcceptance, PartnerAgreement
 
 VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
-VERSION_MAX_LENGTH = PartnerAgreement._meta.get_field("version").max_length
+VERSION_MAX_LENGTH = cast(
+    int, PartnerAgreement._meta.get_field("version").max_length
+)  # a CharField
 
 IN_FORCE = "In force"
 SCHEDULED = "Scheduled"
@@ -88,7 +91,7 @@ def check_version_label(version: str, *, exclude_pk: int | None = None) -> None:
             f"at most {VERSION_MAX_LENGTH} characters (for example 2.0).",
             code="invalid_version",
         )
-    if PartnerAgreement.objects.filter(version=version).exclude(pk=exclude_pk).exists():
+    if PartnerAgreement.objects.filter(version=version).exclude(pk=exclude_pk).exists():  # type: ignore[misc]  # pk=None is IS NULL to Django; the stubs refuse it
         raise Conflict(f"Version {version} exists already.", code="version_taken")
 
 
@@ -103,7 +106,7 @@ def check_agreement_content(*, text: str, url: str) -> None:
 
 def check_effective_order(effective_from: datetime, *, exclude_pk: int | None = None) -> None:
     latest = (
-        PartnerAgreement.objects.exclude(pk=exclude_pk).order_by("-effective_from", "-pk").first()
+        PartnerAgreement.objects.exclude(pk=exclude_pk).order_by("-effective_from", "-pk").first()  # type: ignore[misc]  # pk=None is IS NULL to Django; the stubs refuse it
     )
     if latest is not None and effective_from < latest.effective_from:
         when = timezone.localtime(latest.effective_from).strftime("%d %b %Y %H:%M")

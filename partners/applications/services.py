@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from certificates.rules import add_months
 from lms.errors import Conflict, DomainError, NotFound
+from lms.models import User
 from lms.outbox import SEND_EMAIL, outbox_enqueue
 
 from ..agreements.services import agreement_current
@@ -121,7 +122,7 @@ def check_tracks_chosen(tracks: list[str]) -> None:
 @transaction.atomic
 def application_submit(
     *,
-    applicant,
+    applicant: User,
     name: str,
     website: str = "",
     country: str = "",
@@ -174,7 +175,7 @@ def application_submit(
 
 @transaction.atomic
 def application_approve(
-    *, application: PartnerApplication, decided_by, now: datetime | None = None
+    *, application: PartnerApplication, decided_by: User, now: datetime | None = None
 ) -> PartnerApplication:
     now = now or timezone.now()
     deadline = add_months(now, provisional_months())
@@ -206,7 +207,7 @@ def application_approve(
 def application_reject(
     *,
     application: PartnerApplication,
-    decided_by,
+    decided_by: User,
     reason: str,
     now: datetime | None = None,
 ) -> PartnerApplication:

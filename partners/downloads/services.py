@@ -39,11 +39,12 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -51,6 +52,7 @@ from certificates.models import Credential, CredentialEvent, CredentialStatus
 from certificates.selectors import status_of
 from certificates.services import credential_pdf_open
 from lms.errors import Conflict
+from lms.models import User
 from lms.outbox import outbox_enqueue
 from lms.ratelimit import rate_limit_hit
 
@@ -87,7 +89,7 @@ def check_build_rate(*, partner: Partner, kind: str, now: datetime | None = None
 # --- selectors ------------------------------------------------------------------
 
 
-def bundle_credentials(*, partner: Partner, now: datetime | None = None):
+def bundle_credentials(*, partner: Partner, now: datetime | None = None) -> QuerySet[Credential]:
     """Active credentials of the partner's current members (person and certification joined)."""
     now = now or timezone.now()
     current_people = Membership.objects.filter(partner=partner, ended__isnull=True).values(
@@ -105,7 +107,9 @@ def bundle_credentials(*, partner: Partner, now: datetime | None = None):
     )
 
 
-def partner_credentials_changed_at(*, partner: Partner, now: datetime | None = None):
+def partner_credentials_changed_at(
+    *, partner: Partner, now: datetime | None = None
+) -> datetime | None:
     """The latest moment anything the zip depends on changed (None if nothing ever did).
 
     Memberships of the partner starting or ending, and for its current members'
@@ -132,7 +136,9 @@ def partner_credentials_changed_at(*, partner: Partner, now: datetime | None = N
     return max(moments) if moments else None
 
 
-def bundle_latest_fresh(*, partner: Partner, now: datetime | None = None):
+def bundle_latest_fresh(
+    *, partner: Partner, now: datetime | None = None
+) -> CertificateBundle | None:
     """The newest ready/queued/running bundle created after the latest change, or None."""
     bundle = (
         CertificateBundle.objects.filter(partner=partner)
@@ -148,7 +154,7 @@ def bundle_latest_fresh(*, partner: Partner, now: datetime | None = None):
     return bundle
 
 
-def bundle_latest(*, partner: Partner):
+def bundle_latest(*, partner: Partner) -> CertificateBundle | None:
     """The newest bundle of any status (for the downloads page), or None."""
     return CertificateBundle.objects.filter(partner=partner).order_by("-created_at", "-pk").first()
 
@@ -157,7 +163,7 @@ def bundle_get(*, partner: Partner, bundle_id: int) -> CertificateBundle | None:
     return CertificateBundle.objects.filter(partner=partner, pk=bundle_id).first()
 
 
-def bundle_progress(bundle: CertificateBundle) -> dict:
+def bundle_progress(bundle: CertificateBundle) -> dict[str, Any]:
     """`{status, done, total, bundle_id}` of a bundle (what progress pollers read)."""
     return {
         "status": bundle.status,
@@ -176,7 +182,7 @@ def _queue_build(bundle_id: int) -> None:
 
 
 @transaction.atomic
-def bundle_request(*, partner: Partner, requested_by) -> CertificateBundle:
+def bundle_request(*, partner: Partner, requested_by: User) -> CertificateBundle:
     """A new queued bundle; its build is queued once this transaction commits."""
     bundle = CertificateBundle.objects.create(
         partner=partner,
@@ -189,7 +195,7 @@ def bundle_request(*, partner: Partner, requested_by) -> CertificateBundle:
 
 
 @transaction.atomic
-def bundle_start(*, partner: Partner, requested_by) -> tuple[CertificateBundle, bool]:
+def bundle_start(*, partner: Partner, requested_by: User) -> tuple[CertificateBundle, bool]:
     """The fresh bundle if there is one (ready or being built), else a newly requested one."""
     fresh = bundle_latest_fresh(partner=partner)
     if fresh is not None:
@@ -260,7 +266,7 @@ def bundle_build(*, bundle_id: int) -> bool:
             finished_at=timezone.now(),
         )
         if not finished:  # someone else finished or failed it meanwhile: drop ours
-            bundle.file.storage.delete(bundle.file.name)
+            bundle.file.storage.delete(cast(str, bundle.file.name))  # saved above
             return False
         return True
     except Exception as error:
@@ -371,7 +377,7 @@ def _date(value: datetime | None) -> str:
     return timezone.localtime(value).date().isoformat() if value else ""
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     # Spreadsheets run cells starting with these as formulas (CSV injection).
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -447,6 +453,8 @@ def report_pdf(*, partner: Partner, now: datetime | None = None) -> bytes:
     html = report_html(partner=partner, now=now, rows=rows)
     # base_url is the certificates' static dir so the template's @font-face can
     # load the shipped DejaVu fonts; the fetcher refuses everything else.
-    return HTML(
-        string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=RestrictedURLFetcher()
+    fetcher = RestrictedURLFetcher()  # type: ignore[no-untyped-call]  # WeasyPrint has no types
+    pdf: bytes = HTML(
+        string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher
     ).write_pdf(font_config=FontConfiguration(), attachments=[])
+    return pdf

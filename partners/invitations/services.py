@@ -57,6 +57,7 @@ from lms import confirmation
 from lms import services as account_services
 from lms.errors import Conflict, DomainError, NotFound
 from lms.errors import PermissionDenied as DomainPermissionDenied
+from lms.models import User
 from lms.outbox import SEND_EMAIL, outbox_enqueue
 from lms.ratelimit import rate_limit_hit
 
@@ -154,7 +155,7 @@ def check_invitation_open(invitation: Invitation, *, now: datetime) -> None:
         )
 
 
-def check_email_matches(invitation: Invitation, person) -> None:
+def check_email_matches(invitation: Invitation, person: User) -> None:
     if person.email.lower() != invitation.email.lower():
         raise DomainPermissionDenied(
             f"This invitation was sent to {invitation.email}; sign in with that address "
@@ -214,7 +215,7 @@ def invitation_create(
     partner: Partner,
     email: str,
     role: str = Membership.Role.EMPLOYEE,
-    created_by,
+    created_by: User,
     now: datetime | None = None,
 ) -> tuple[Invitation, str]:
     now = now or timezone.now()
@@ -271,7 +272,7 @@ def invitation_revoke(*, invitation: Invitation, now: datetime | None = None) ->
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, person, now: datetime | None = None) -> Membership:
+def invitation_accept(*, token: str, person: User, now: datetime | None = None) -> Membership:
     now = now or timezone.now()
     invitation = invitation_get_by_token(token)
     check_invitation_open(invitation, now=now)
@@ -303,7 +304,7 @@ def invitation_accept_with_signup(
     last_name: str,
     legal_name: str = "",
     now: datetime | None = None,
-):
+) -> tuple[User, Membership] | tuple[None, None]:
     """Create the account for the invited address and accept: (user, membership).
 
     (None, None) when the address has an account: its owner is told by e-mail.
@@ -378,7 +379,7 @@ def _mail_invitation_on_commit(invitation: Invitation, token: str) -> None:
     outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=[invitation.email])
 
 
-def _mail_signup_attempt_on_commit(invitation: Invitation, owner, token: str) -> None:
+def _mail_signup_attempt_on_commit(invitation: Invitation, owner: User, token: str) -> None:
     context = {
         "invitation": invitation,
         "partner": invitation.partner,

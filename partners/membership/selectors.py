@@ -5,14 +5,18 @@ with the related rows a caller needs already joined, so callers do not add
 queries per row. "Current" means `ended` is empty.
 """
 
+from typing import Any
+
 from django.db.models import QuerySet
+
+from lms.types import AnyUser
 
 from ..models import Membership, Partner
 
 
-def membership_current_for(user) -> Membership | None:
+def membership_current_for(user: AnyUser | None) -> Membership | None:
     """The person's current membership with its partner, or None (also for anonymous users)."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return None
     return (
         Membership.objects.select_related("partner")
@@ -21,7 +25,7 @@ def membership_current_for(user) -> Membership | None:
     )
 
 
-def me_partner_fields(user) -> dict:
+def me_partner_fields(user: AnyUser | None) -> dict[str, Any]:
     """The partner part of `GET /api/v1/me`: `partner` {slug, name} and `partner_role`."""
     membership = membership_current_for(user)
     if membership is None:
@@ -46,7 +50,7 @@ def partner_admins_current(partner: Partner) -> QuerySet[Membership]:
     return partner_members_current(partner).filter(role=Membership.Role.ADMIN)
 
 
-def partner_people_ids_current(partner: Partner) -> QuerySet:
+def partner_people_ids_current(partner: Partner) -> QuerySet[Membership, int]:
     """Ids of the partner's current members (a flat values queryset, usable as a subquery)."""
     return Membership.objects.filter(partner=partner, ended__isnull=True).values_list(
         "person_id", flat=True

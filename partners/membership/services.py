@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from lms.errors import Conflict, DomainError
+from lms.models import User
 
 from .. import rules, signals
 from ..models import Membership, Partner, PartnerTrack
@@ -29,19 +30,19 @@ from ..models import Membership, Partner, PartnerTrack
 # --- guards -----------------------------------------------------------------
 
 
-def check_no_current_membership(*, person, exclude_pk: int | None = None) -> None:
+def check_no_current_membership(*, person: User, exclude_pk: int | None = None) -> None:
     """Refuse when `person` already belongs to a partner (409 `already_member`)."""
     current = (
         Membership.objects.select_related("partner")
         .filter(person_id=person.pk, ended__isnull=True)
-        .exclude(pk=exclude_pk)
+        .exclude(pk=exclude_pk)  # type: ignore[misc]  # pk=None is IS NULL to Django; the stubs refuse it
         .first()
     )
     if current is not None:
         raise _already_member(person, current)
 
 
-def _already_member(person, current: Membership | None) -> Conflict:
+def _already_member(person: User, current: Membership | None) -> Conflict:
     if current is None:  # the other membership was already gone when we looked
         message = f"{person} is already a current member of another partner."
         return Conflict(message, code="already_member")
@@ -154,7 +155,7 @@ def partner_tracks_set(*, partner: Partner, tracks: Iterable[str]) -> set[str]:
 @transaction.atomic
 def membership_start(
     *,
-    person,
+    person: User,
     partner: Partner,
     role: str = Membership.Role.EMPLOYEE,
     started: datetime | None = None,

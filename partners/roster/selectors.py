@@ -11,6 +11,7 @@ apps' models (partners may import them).
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -20,6 +21,7 @@ from certificates.models import Credential
 from certificates.rules import credential_status
 from courses.models import Enrolment
 from exams.models import Attempt, AttemptStatus
+from lms.models import User
 
 from ..membership.selectors import partner_members_current, partner_people_ids_current
 from ..models import (
@@ -69,7 +71,7 @@ class RosterRow:
     credentials: list[HeldCredential] = field(default_factory=list)
 
     @property
-    def person(self):
+    def person(self) -> User:
         return self.membership.person
 
     @property
@@ -104,7 +106,9 @@ def partner_roster(*, partner: Partner, now: datetime | None = None) -> list[Ros
         .order_by("-completed_at")
         .values_list("person_id", "course__title", "course__slug", "completed_at")
     ):
-        rows[person_id].courses.append(CompletedCourse(title, slug, completed_at))
+        rows[person_id].courses.append(
+            CompletedCourse(title, slug, cast(datetime, completed_at))  # not null: filtered
+        )
 
     latest = Attempt.objects.filter(person_id=OuterRef("person_id"), status__in=FINISHED).order_by(
         "-submitted_at", "-pk"
@@ -192,7 +196,9 @@ def partner_list_for_staff(
     return partners
 
 
-def applications_for_staff(*, status: str = PartnerApplication.Status.PENDING):
+def applications_for_staff(
+    *, status: str = PartnerApplication.Status.PENDING
+) -> list[PartnerApplication]:
     """Applications in `status`, oldest first, with partner and applicant. 1 query."""
     return list(
         PartnerApplication.objects.filter(status=status)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -33,6 +34,9 @@ from ..models import (
     TrackStatusChange,
     TrackStatusRecord,
 )
+
+if TYPE_CHECKING:
+    from ..models import PartnerApplication
 
 PROVISIONAL_MONTHS = 6
 STATE_LABELS = {"verified": "Verified", "at_risk": "At risk", "not_verified": "Not verified"}
@@ -61,8 +65,8 @@ class TrackView:
     milestone: str | None
     reason: str
     explanation: str
-    renewals_that_matter: list[dict] = field(default_factory=list)
-    people_who_matter: list[dict] = field(default_factory=list)  # filled by the dashboard
+    renewals_that_matter: list[dict[str, Any]] = field(default_factory=list)
+    people_who_matter: list[dict[str, Any]] = field(default_factory=list)  # filled by the dashboard
 
 
 @dataclass
@@ -81,10 +85,10 @@ def partner_status_overview(*, partner: Partner) -> StatusOverview:
     )
     records = {r.track: r for r in TrackStatusRecord.objects.filter(partner=partner)}
     latest: dict[str, TechnicalVerification] = {}
-    for v in TechnicalVerification.objects.filter(partner=partner).order_by(
+    for verification in TechnicalVerification.objects.filter(partner=partner).order_by(
         "track", "-decided_on", "-created_at", "-pk"
     ):
-        latest.setdefault(v.track, v)
+        latest.setdefault(verification.track, verification)
     labels = dict(Track.choices)
     views = []
     for track in tracks:
@@ -143,7 +147,7 @@ class Dashboard:
     provisional_deadline: datetime | None
 
 
-def _application_of(partner: Partner):
+def _application_of(partner: Partner) -> PartnerApplication | None:
     """The partner's application with its agreement acceptance, or None (one query)."""
     try:
         from ..models import PartnerApplication

@@ -40,6 +40,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from itertools import groupby
 from operator import itemgetter
+from typing import Any
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -49,6 +50,7 @@ from django.utils import timezone
 from certificates.models import Credential
 from lms.db import bulk_insert, c_timestamp_loader
 from lms.errors import DomainError
+from lms.models import User
 from lms.outbox import outbox_enqueue
 
 from .. import benefits, rollup
@@ -142,7 +144,7 @@ def milestone_of(figure: AppMilestoneFigure | None) -> str:
     )
 
 
-def _renewals_json(status: rollup.TrackStatus) -> list[dict]:
+def _renewals_json(status: rollup.TrackStatus) -> list[dict[str, Any]]:
     return [
         {
             "person": h.person,
@@ -191,7 +193,7 @@ def _recompute_chunk(
         # Rows, not spans: the spans are made per partner just before its roll-up,
         # so they die young instead of piling up for the garbage collector's full
         # passes (measured at 10,000 partners: ~1 s of a run before, ~0.3 s after).
-        members: dict[int, list[tuple]] = defaultdict(list)
+        members: dict[int, list[tuple[int, datetime, datetime | None]]] = defaultdict(list)
         people_of: dict[int, set[int]] = defaultdict(set)
         for pid, person, started, ended in Membership.objects.filter(
             partner_id__in=partner_ids
@@ -218,12 +220,12 @@ def _recompute_chunk(
         }
 
         verification: dict[tuple[int, str], rollup.TechnicalVerification] = {}
-        for pid, track, status, expires in (
+        for pid, track, tv_status, expires in (
             TechnicalVerification.objects.filter(partner_id__in=partner_ids)
             .order_by("partner_id", "track", "-decided_on", "-created_at", "-pk")
             .values_list("partner_id", "track", "status", "expires_at")
         ):
-            verification.setdefault((pid, track), rollup.TechnicalVerification(status, expires))
+            verification.setdefault((pid, track), rollup.TechnicalVerification(tv_status, expires))
 
         apps_partners = [pid for pid in partner_ids if "apps" in tracks.get(pid, ())]
         figures = _latest_figures(apps_partners) if apps_partners else {}
@@ -254,7 +256,7 @@ def _recompute_chunk(
                 members=spans,
                 credentials=creds,
             )
-            values = {
+            values: dict[str, Any] = {  # column: value
                 "state": status.state,
                 "verified": status.verified,
                 "certified_individuals": status.certified_individuals,
@@ -410,7 +412,7 @@ def track_status_changes_mail(*, change_ids: Iterable[int], now: datetime | None
 def schedule_partner_recompute(partner_id: int) -> None:
     """Recompute the partner after the current transaction commits (now if none)."""
 
-    def run():
+    def run() -> None:
         try:
             partner_statuses_recompute(partner_ids=[partner_id])
         except Exception:  # the daily job catches up; the caller's work is committed
@@ -437,7 +439,7 @@ def technical_verification_record(
     track: str,
     status: str,
     decided_on: date,
-    reviewer=None,
+    reviewer: User | None = None,
     notes: str = "",
     expires_at: datetime | None = None,
 ) -> TechnicalVerification:
@@ -474,7 +476,11 @@ def technical_verification_record(
     return verification
 
 
-def _non_negative_int(value, name: str) -> int:
+# A figure as a form or JSON body gives it, checked here.
+RawNumber = int | float | str | Decimal
+
+
+def _non_negative_int(value: RawNumber, name: str) -> int:
     if isinstance(value, bool):
         raise InvalidInput(f"{name} must be a whole number.", code="invalid_figures")
     try:
@@ -492,11 +498,11 @@ def _non_negative_int(value, name: str) -> int:
 def app_milestone_figures_record(
     *,
     partner: Partner,
-    installs,
-    payment_volume_usd,
+    installs: RawNumber,
+    payment_volume_usd: RawNumber,
     app_review_passed: bool,
     recorded_on: date,
-    recorded_by=None,
+    recorded_by: User | None = None,
     notes: str = "",
 ) -> AppMilestoneFigure:
     """Append the apps figures of `partner` (the latest by `recorded_on` counts).

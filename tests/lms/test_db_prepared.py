@@ -1,5 +1,6 @@
-"""lms.db.prepared_cursor (statements PostgreSQL keeps planned) and the
-PostgreSQL backend's health check that sends no query (lms.db_backends)."""
+"""Statements PostgreSQL keeps prepared (Django's server-side binding with
+psycopg's prepare_threshold, lms.settings) and the PostgreSQL backend's health
+check that sends no query (lms.db_backends)."""
 
 import time
 from datetime import timedelta
@@ -9,52 +10,66 @@ from django.db import DataError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from lms.db import prepared_cursor
+from lms import tokens
 
 pytestmark = pytest.mark.django_db
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
 
-def test_it_runs_statements_and_converts_values_like_any_cursor():
+def _prepared_like(pattern: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [pattern]
+        )
+        return cursor.fetchone()[0]
+
+
+def test_hand_written_statements_run_and_convert_values_like_the_orm():
     now = timezone.now()
-    with prepared_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute("SELECT %s, %s", [41 + 1, "text"])
         assert tuple(cursor.fetchone()) == (42, "text")
-    with prepared_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute("SELECT %s", [now])
         value = cursor.fetchone()[0]
     if connection.vendor == "postgresql":  # SQLite gives the text Django stored
         assert value == now and value.utcoffset() == timedelta(0)
 
 
-def test_its_statements_are_in_the_query_log():
+def test_statements_are_in_the_query_log():
     with CaptureQueriesContext(connection) as queries:
         for value in (1, 2):
-            with prepared_cursor() as cursor:
+            with connection.cursor() as cursor:
                 cursor.execute("SELECT %s + 1", [value])
     assert len(queries.captured_queries) == 2
     assert all("+ 1" in q["sql"] for q in queries.captured_queries)
 
 
 @on_postgresql
-def test_on_postgresql_the_statement_is_prepared_once_and_reused():
-    sql = "SELECT %s::int * 2 AS prepared_cursor_probe"
-    for value in (1, 2, 3):
-        with prepared_cursor() as cursor:
+def test_on_postgresql_values_are_bound_on_the_server_and_repeated_statements_prepared():
+    options = connection.settings_dict["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    sql = "SELECT %s::int * 2 AS prepared_statement_probe"
+    for value in range(1, 7):
+        with connection.cursor() as cursor:
             cursor.execute(sql, [value])
             assert cursor.fetchone()[0] == value * 2
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%prepared_cursor_probe%"],
-        )
-        assert cursor.fetchone()[0] == 1
+    assert _prepared_like("%prepared_statement_probe%") == 1
+
+
+@on_postgresql
+def test_on_postgresql_the_token_lookup_of_every_api_request_is_prepared():
+    for _ in range(6):
+        with pytest.raises(tokens.TokenError):
+            tokens.token_authenticate("no-such-token")
+    assert _prepared_like("%key_hash%") == 1
 
 
 @on_postgresql
 def test_on_postgresql_errors_are_djangos():
-    with pytest.raises(DataError), transaction.atomic(), prepared_cursor() as cursor:
+    with pytest.raises(DataError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT %s::smallint", [10**6])
 
 

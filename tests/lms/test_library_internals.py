@@ -6,28 +6,8 @@ the test here fails and names the shortcut to revisit, instead of the
 shortcut silently falling back or breaking in production.
 """
 
-import inspect
-
 import pytest
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import RequestFactory
-
-
-def test_django_database_wrapper_still_wraps_raw_cursors_with_prepare_cursor():
-    # lms.db.prepared_cursor wraps psycopg's server-binding cursor like Django's own.
-    assert callable(BaseDatabaseWrapper._prepare_cursor)
-    assert list(inspect.signature(BaseDatabaseWrapper._prepare_cursor).parameters) == [
-        "self",
-        "cursor",
-    ]
-
-
-def test_psycopg_cursor_still_sends_prepared_queries_through_send_query_prepared():
-    psycopg = pytest.importorskip("psycopg")
-    method = psycopg.Cursor._send_query_prepared
-    assert list(inspect.signature(method).parameters)[:3] == ["self", "name", "pgq"]
-    assert "binary" in inspect.signature(method).parameters
-    assert hasattr(psycopg.Cursor, "_query")  # where Django's query log reads the SQL
 
 
 def test_django_request_body_is_still_read_from_body_and_stream():
