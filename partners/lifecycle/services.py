@@ -12,7 +12,8 @@ Contract:
   which the application's own e-mail announces). Refusals change nothing:
   409 `invalid_transition` (not in the table, from terminated, a reinstatement
   elsewhere than the state suspended from), 422 `reason_required`,
-  `reason_too_long`, `invalid_deadline`.
+  `reason_too_long`, `invalid_deadline`, `deadline_required` (reinstating
+  past the partner's deadline without a new one).
 - A reinstatement may carry a new `deadline` (a provisional partner's new
   provisional deadline, an active partner's next re-review); approval sets the
   provisional deadline (`PARTNER_PROVISIONAL_MONTHS` after it); activation
@@ -99,6 +100,30 @@ def check_deadline(deadline: datetime | None, *, now: datetime) -> None:
         )
 
 
+def check_reinstatement_deadline(
+    *, current: Partner, to: str, deadline: datetime | None, now: datetime
+) -> None:
+    """Reinstating past a deadline needs a new one, or the next daily run would
+    suspend the partner again at once."""
+    if current.status != rules.SUSPENDED or deadline is not None:
+        return
+    if to == rules.PROVISIONAL:
+        passed = current.provisional_deadline is not None and current.provisional_deadline <= now
+        what = "provisional deadline"
+    elif to == rules.ACTIVE:
+        due = current.rereview_due_at
+        passed = due is not None and rules.rereview_suspends_at(due) <= now
+        what = "re-review date"
+    else:
+        return
+    if passed:
+        raise DomainError(
+            f"The partner's {what} has passed; give a new one to reinstate it.",
+            code="deadline_required",
+            status=422,
+        )
+
+
 def check_partner_admin(*, partner: Partner, person) -> None:
     is_admin = (
         person is not None
@@ -181,6 +206,7 @@ def partner_transition(
             raise DomainError(refusal.message, code=refusal.code, status=422)
         raise Conflict(refusal.message, code=refusal.code, status_now=current.status)
     check_deadline(deadline, now=now)
+    check_reinstatement_deadline(current=current, to=to, deadline=deadline, now=now)
     changes = _changes_for(current=current, to=to, rule=rule, now=now, deadline=deadline)
     moved = Partner.objects.filter(
         pk=current.pk, status=current.status, suspended_from=current.suspended_from
@@ -495,7 +521,7 @@ def _suspend_by_rule(partner: Partner, *, rule: str, reason: str, now: datetime)
     return True
 
 
-def _initialise_missing_dates(now: datetime) -> None:
+def partner_dates_initialise(*, now: datetime) -> None:
     """Partners made provisional or active without a transition (created so by
     staff or the demo data) get their deadline or first re-review from the
     first run that sees them (conditional updates: idempotent)."""
@@ -518,7 +544,7 @@ def lifecycle_daily(*, now: datetime | None = None) -> DailyResult:
     """
     now = now or timezone.now()
     result = DailyResult()
-    _initialise_missing_dates(now)
+    partner_dates_initialise(now=now)
     provisional = list(Partner.objects.filter(status=rules.PROVISIONAL).order_by("pk"))
     requirements = requirements_of([p.pk for p in provisional])
     active = list(

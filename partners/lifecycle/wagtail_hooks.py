@@ -16,6 +16,7 @@ from django.urls import path
 from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -65,8 +66,14 @@ class ReReviewQueueViewSet(ViewSet):
         return [path("", ReReviewQueueView.as_view(), name="index")]
 
 
+class StatusHistoryIndexView(generic.IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("partner", "by")
+
+
 class StatusHistoryViewSet(ModelViewSet):
     model = PartnerStatusChange
+    index_view_class = StatusHistoryIndexView
     icon = "history"
     menu_label = "Status history"
     add_view_enabled = False
@@ -76,9 +83,6 @@ class StatusHistoryViewSet(ModelViewSet):
     search_fields = ["partner__name", "reason"]
     ordering = ["-at"]
     form_fields = ["reason"]  # required by ModelViewSet; editing is not allowed
-
-    def get_queryset(self, request):
-        return PartnerStatusChange.objects.select_related("partner", "by")
 
 
 register_permission_policy(PartnerStatusChange, StaffPolicy(PartnerStatusChange, {"view"}))

@@ -23,7 +23,7 @@ from tests.partners.portal_factories import submit_application
 
 pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
-STAFF_WORK_QUERIES = 8
+STAFF_WORK_QUERIES = 7
 INSTRUCTOR_WORK_QUERIES = 3
 
 

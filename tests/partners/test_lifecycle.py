@@ -489,3 +489,25 @@ def test_the_api_keys_receiver_revokes_on_termination_only(staff_user):
     finally:
         signals.partner_status_changed.disconnect(dispatch_uid="test-keys")
     assert calls == [{"partner": partner, "reason": "Gone"}]
+
+
+def test_reinstating_past_the_deadline_needs_a_new_one(provisional, staff_user):
+    partner, _ = provisional
+    deadline = stored(partner).provisional_deadline
+    lifecycle.lifecycle_daily(now=deadline)
+    assert stored(partner).status == "suspended"
+    with pytest.raises(DomainError) as refused:
+        lifecycle.partner_transition(
+            partner=partner, to="provisional", by=staff_user, now=deadline + DAY
+        )
+    assert refused.value.code == "deadline_required"
+    assert stored(partner).status == "suspended"
+    lifecycle.partner_transition(
+        partner=partner,
+        to="provisional",
+        by=staff_user,
+        now=deadline + DAY,
+        deadline=deadline + 60 * DAY,
+    )
+    assert lifecycle.lifecycle_daily(now=deadline + 2 * DAY).suspended == 0
+    assert stored(partner).status == "provisional"

@@ -212,3 +212,74 @@ def test_staff_rereview_queue(client, company, staff_user, instructor):
     assert "(1)" in html and "Done Co" in html
     assert login(client, instructor).get("/admin/rereviews/").status_code in (302, 403)
     assert login(client, staff_user).get("/admin/status-history/").status_code == 200
+
+
+def _queue_rows(n, staff_user):
+    now = timezone.now()
+    for _ in range(n):
+        late = PartnerFactory(status="active")
+        Partner.objects.filter(pk=late.pk).update(rereview_due_at=now - 3 * DAY)
+        soon = PartnerFactory(status="active")
+        Partner.objects.filter(pk=soon.pk).update(rereview_due_at=now + 3 * DAY)
+        done = PartnerFactory(status="active")
+        PartnerReReview.objects.create(
+            partner=done,
+            confirmed_by=UserFactory(),
+            confirmed_at=now - DAY,
+            due_at=now,
+            agreement=agreement_current(),
+            restricted_business_attested_at=now - DAY,
+        )
+        PartnerStatusChange.objects.create(
+            partner=done, from_status="active", to_status="active", by=staff_user, at=now
+        )
+
+
+def test_queue_history_and_rereview_pages_query_counts_do_not_grow(
+    client, company, staff_user, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from partners.lifecycle.selectors import rereview_queue
+
+    partner, admin = company
+    _due_soon(partner)
+    pages = ["/admin/rereviews/", "/admin/status-history/"]
+    _queue_rows(1, staff_user)
+    login(client, staff_user)
+    for url in pages:
+        client.get(url)  # warm up
+    small = {}
+    for url in pages:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        small[url] = len(queries)
+    with django_assert_num_queries(2):
+        rereview_queue()
+    login(client, admin)
+    with CaptureQueriesContext(connection) as rereview_small:
+        client.get("/partners/northwind/rereview/")
+
+    _queue_rows(8, staff_user)
+    PartnerStatusChange.objects.bulk_create(
+        PartnerStatusChange(
+            partner=partner,
+            from_status="active",
+            to_status="active",
+            by=staff_user,
+            at=timezone.now(),
+        )
+        for _ in range(20)
+    )
+    with CaptureQueriesContext(connection) as rereview_large:
+        client.get("/partners/northwind/rereview/")
+    assert len(rereview_small) == len(rereview_large)
+    login(client, staff_user)
+    for url in pages:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert len(queries) == small[url], url
+    with django_assert_num_queries(2):
+        queue = rereview_queue()
+    assert len(queue.overdue) == 9 and len(queue.confirmed) == 9
