@@ -17,11 +17,16 @@ back up:
 - `applications/`  a company applies, staff decide (`services`); the
                    Applications admin menu (`wagtail_hooks`).
 - `invitations/`   partner admins invite people; single-use links (`services`).
-- `agreements/`    partner agreement versions and the one in force
-                   (`services`); their admin screens (`wagtail_hooks`).
 - `status/`        track status: recompute and record (`services`), reads for
                    the API and dashboard (`selectors`), `api`, the dashboard
                    (`views`, `urls`), `tasks`, the Track status admin menu.
+- `lifecycle/`     the programme status as a state machine (pure `rules`),
+                   transitions with history, deadlines, reminders and the
+                   yearly re-review (`services`, `selectors`), the daily job
+                   (`tasks`), the re-review and staff pages (`views`, `urls`),
+                   the Programme admin menu (`wagtail_hooks`).
+- `agreements/`    partner agreement versions and the one in force
+                   (`services`); their admin screens (`wagtail_hooks`).
 - `membership/`    partner companies and memberships (`services`,
                    `selectors`), who may see and manage them (`policies`,
                    also the staff-only admin policy), the Partners admin menu.

@@ -43,6 +43,23 @@ class PartnersConfig(AppConfig):
             receivers.recompute_for_tracks_changed,
             dispatch_uid="partners-status-tracks-changed",
         )
+        # Programme lifecycle: a status change recomputes the tracks; the events
+        # that can complete a provisional requirement check the requirements.
+        from courses.signals import course_completed
+
+        signals.partner_status_changed.connect(
+            receivers.recompute_for_partner_status_changed,
+            dispatch_uid="partners-status-lifecycle",
+        )
+        course_completed.connect(
+            receivers.check_requirements_for_course_completed,
+            dispatch_uid="partners-lifecycle-course-completed",
+        )
+        post_save.connect(
+            receivers.check_requirements_for_membership_saved,
+            sender=Membership,
+            dispatch_uid="partners-lifecycle-membership-saved",
+        )
         post_save.connect(
             receivers.recompute_all_for_rule_saved,
             sender=TrackRuleSetting,

@@ -20,6 +20,7 @@ class PartnerStatus(models.TextChoices):
     PROVISIONAL = "provisional", "Provisional"
     ACTIVE = "active", "Active"
     SUSPENDED = "suspended", "Suspended"
+    TERMINATED = "terminated", "Terminated"
 
 
 class Track(models.TextChoices):
@@ -49,6 +50,23 @@ class Partner(models.Model):
         help_text="Two-letter ISO 3166-1 code, for example DE or US.",
     )
     status = models.CharField(max_length=20, choices=PartnerStatus, default=PartnerStatus.APPLICANT)
+    # Programme lifecycle (written only by partners.lifecycle.services):
+    # the provisional deadline, the activation and the next re-review, the
+    # state a suspension returns to and what caused it.
+    provisional_deadline = models.DateTimeField(null=True, blank=True, editable=False)
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rereview_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    suspended_from = models.CharField(max_length=20, blank=True, editable=False)
+    suspension_cause = models.CharField(max_length=30, blank=True, editable=False)
+    payments_account_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    payments_account_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,6 +77,16 @@ class Partner(models.Model):
                 condition=Q(status__in=PartnerStatus.values),
                 name="partners_partner_status_valid",
             ),
+            models.CheckConstraint(
+                condition=~Q(status="suspended") | ~Q(suspended_from=""),
+                name="partners_partner_suspension_returns_somewhere",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "provisional_deadline"], name="partners_partner_deadline"
+            ),
+            models.Index(fields=["status", "rereview_due_at"], name="partners_partner_rereview"),
         ]
 
     def __str__(self) -> str:
@@ -535,6 +563,100 @@ class Invitation(models.Model):
         if self.expires_at <= now:
             return "expired"
         return "open"
+
+
+# --- programme lifecycle: status history, reminders, re-reviews ---------------
+
+
+class PartnerStatusChange(models.Model):
+    """History: one row per change of a partner's programme status (never edited).
+
+    Made by a person (`by`) or by a rule (`rule`, a stable code), never both.
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=PartnerStatus)
+    to_status = models.CharField(max_length=20, choices=PartnerStatus)
+    reason = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rule = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(by__isnull=False) & Q(rule="")) | (Q(by__isnull=True) & ~Q(rule="")),
+                name="partners_partnerstatuschange_person_or_rule",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "at"], name="partners_psc_history"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.from_status} → {self.to_status}"
+
+
+class DeadlineKind(models.TextChoices):
+    PROVISIONAL = "provisional", "Provisional deadline"
+    REREVIEW = "rereview", "Re-review"
+
+
+class PartnerDeadlineReminder(models.Model):
+    """A reminder sent to a partner's admins before a deadline: one per
+    (partner, kind, deadline, days), so a rerun of the daily job sends none twice
+    and a new deadline gets its own reminders."""
+
+    Kind = DeadlineKind
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=DeadlineKind)
+    deadline = models.DateTimeField()
+    days = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "kind", "deadline", "days"],
+                name="partners_partnerdeadlinereminder_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.kind} reminder {self.days} days before {self.deadline}"
+
+
+class PartnerReReview(models.Model):
+    """A partner admin's confirmation of the yearly re-review (kept)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="rereviews")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    agreement = models.ForeignKey(PartnerAgreement, on_delete=models.PROTECT, related_name="+")
+    restricted_business_attested_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-confirmed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "due_at"], name="partners_partnerrereview_once_per_due_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Re-review of {self.partner} confirmed {self.confirmed_at:%Y-%m-%d}"
 
 
 # --- downloads: the certificates zip ------------------------------------------

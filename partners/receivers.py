@@ -87,3 +87,56 @@ def recompute_all_for_rule_saved(sender, instance, raw=False, **kwargs) -> None:
     from lms.outbox import outbox_enqueue
 
     outbox_enqueue("partners.status.tasks.recompute_all_partner_statuses")
+
+
+# --- programme lifecycle ---------------------------------------------------------
+
+
+def recompute_for_partner_status_changed(sender, partner, **kwargs) -> None:
+    """A suspension, reinstatement or termination changes what is verified:
+    recompute the partner's tracks as soon as the transition commits."""
+    from .status.services import schedule_partner_recompute
+
+    schedule_partner_recompute(partner.pk)
+
+
+def check_requirements_for_course_completed(sender, enrolment, **kwargs) -> None:
+    """Completing Business Foundations may be a provisional partner's last requirement."""
+    from courses.selectors import BUSINESS_FOUNDATIONS_SLUG
+
+    from .lifecycle.services import schedule_requirements_check
+
+    if getattr(enrolment.course, "slug", None) != BUSINESS_FOUNDATIONS_SLUG:
+        return
+    membership = membership_current_for(enrolment.person)
+    if membership is not None and membership.partner.status == "provisional":
+        schedule_requirements_check(membership.partner_id)
+
+
+def check_requirements_for_membership_saved(
+    sender, instance, created=False, raw=False, **kwargs
+) -> None:
+    """Someone who completed Business Foundations elsewhere joined a provisional partner."""
+    if raw or not created:
+        return
+    from .lifecycle.services import schedule_requirements_check
+
+    schedule_requirements_check(instance.partner_id)
+
+
+def api_keys_revoker(revoke_all):
+    """A `partner_status_changed` receiver that revokes every company API key of
+    a terminated partner with `revoke_all(partner=..., reason=...)`.
+
+    The company API keys feature connects it (partners.apps.ready):
+    `signals.partner_status_changed.connect(api_keys_revoker(api_keys_revoke_all),
+    weak=False, dispatch_uid="partners-api-keys-termination")`. The signal is sent
+    inside the transition's transaction, so the revocation commits or rolls back
+    with the termination.
+    """
+
+    def revoke_on_termination(sender, *, partner, to_state, reason, **kwargs) -> None:
+        if to_state == "terminated":
+            revoke_all(partner=partner, reason=reason)
+
+    return revoke_on_termination

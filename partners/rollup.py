@@ -12,7 +12,9 @@ Contract:
   a counting certification valid at t. People are counted once, however many
   credentials or memberships they hold.
 - verified = technical verification passed and current (``now < expires_at``)
-  AND (count >= required OR at risk).
+  AND (count >= required OR at risk) AND the partner is neither suspended nor
+  terminated (`partner_status`); a suspended or terminated partner's count,
+  verification and lapse date are still reported, with no grace deadline.
 - At risk: the current shortfall began at a moment D <= now when the count fell
   from >= required to < required, the fall was not caused by a revocation at D
   (would the count have stayed >= required had the revocations at D not
@@ -53,6 +55,10 @@ REASON_VERIFICATION_EXPIRED = "verification_expired"
 REASON_TOO_FEW_CERTIFIED = "too_few_certified"
 REASON_REVOKED = "revoked"
 REASON_GRACE_ENDED = "grace_ended"
+REASON_PARTNER_SUSPENDED = "partner_suspended"
+REASON_PARTNER_TERMINATED = "partner_terminated"
+# Programme statuses in which a partner is verified on no track, whatever its records.
+NOT_IN_GOOD_STANDING = frozenset({"suspended", "terminated"})
 
 
 def _require_aware(value: datetime | None, name: str) -> None:
@@ -382,6 +388,7 @@ def track_status(
     verification: TechnicalVerification | None,
     members: Iterable[MemberSpan],
     credentials: Iterable[CredentialSpan],
+    partner_status: str = "active",
 ) -> TrackStatus:
     """The track's status at `now` from the records alone (see the module contract)."""
     _require_aware(now, "now")
@@ -443,6 +450,12 @@ def track_status(
             text = f"{text}, grace for the shortfall until {_when(at_risk_until)}"
     if lapses_on is not None:
         text = f"{text}; drops below {required} on {_when(lapses_on)} unless someone renews"
+    if partner_status in NOT_IN_GOOD_STANDING:
+        verified, state, at_risk_until = False, "not_verified", None
+        reason = (
+            REASON_PARTNER_SUSPENDED if partner_status == "suspended" else REASON_PARTNER_TERMINATED
+        )
+        text = f"the partner is {partner_status}; {have}"
     label = {"verified": "Verified", "at_risk": "At risk", "not_verified": "Not verified"}[state]
 
     return TrackStatus(

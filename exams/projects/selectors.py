@@ -9,6 +9,8 @@ Contract:
   claim on (or the caller holds), oldest first, without the caller's own
   submissions or those the caller already reviewed (a second review is by
   somebody else). A fixed number of queries whatever the queue's length.
+  `review_queue_summary_for(grader=, now=)`: its length and oldest submission
+  time in one query.
 - `passed_submission_for(person=, brief=)`: the person's latest passed
   submission of the brief, or None (certificates use it as evidence).
 - `submission_feedback_for(submission)`: per-criterion feedback of its
@@ -20,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 
 from lms.errors import NotFound
 from lms.models import User
@@ -173,16 +175,31 @@ def submission_file_get_for_viewer(*, user: AnyUser, file_id: int) -> Submission
     return file
 
 
-def review_queue_for(*, grader: User, now: datetime) -> list[Submission]:
+def _review_queue(*, grader: User, now: datetime) -> QuerySet[Submission]:
     free = Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now) | Q(claimed_by=grader)
-    return list(
+    return (
         Submission.objects.filter(status__in=OPEN_SUBMISSION_STATUSES)
         .filter(free)
         .exclude(person=grader)
         .exclude(reviews__grader=grader)
+    )
+
+
+def review_queue_for(*, grader: User, now: datetime) -> list[Submission]:
+    return list(
+        _review_queue(grader=grader, now=now)
         .select_related("brief", "person")
         .order_by("created_at", "pk")
     )
+
+
+def review_queue_summary_for(*, grader: User, now: datetime) -> tuple[int, datetime | None]:
+    """How many submissions wait in `grader`'s review queue and when the oldest
+    one was submitted (one query; for the admin home)."""
+    summary = _review_queue(grader=grader, now=now).aggregate(
+        waiting=Count("pk", distinct=True), oldest=Min("created_at")
+    )
+    return summary["waiting"], summary["oldest"]
 
 
 def reviews_for(submission: Submission) -> list[Review]:

@@ -249,6 +249,9 @@ CONFIRMATION_RESEND_EMAIL_LIMIT = int(os.environ.get("CONFIRMATION_RESEND_EMAIL_
 # Partner limits: invitations per partner per day, report and certificates-zip
 # builds per partner per hour, and the largest roll-up PDF rendered (rows).
 INVITATION_DAILY_LIMIT = int(os.environ.get("INVITATION_DAILY_LIMIT", "50"))
+# Months an approved (provisional) partner has to meet the partner requirements
+# before it is suspended (docs/product-rules.md).
+PARTNER_PROVISIONAL_MONTHS = int(os.environ.get("PARTNER_PROVISIONAL_MONTHS", "6"))
 PARTNER_BUILD_RATE_LIMIT = int(os.environ.get("PARTNER_BUILD_RATE_LIMIT", "20"))
 REPORT_PDF_MAX_ROWS = int(os.environ.get("REPORT_PDF_MAX_ROWS", "500"))
 

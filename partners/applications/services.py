@@ -8,8 +8,10 @@ Contract:
   payments track is chosen), the `PartnerApplication`, and the applicant's
   *admin* membership. Refusals are DomainErrors with a stable code and
   change nothing.
-- `application_approve(...)` moves the partner to *provisional* and stores
-  `provisional_deadline` = decision + `PARTNER_PROVISIONAL_MONTHS` (default 6).
+- `application_approve(...)` moves the partner to *provisional* through
+  `partners.lifecycle.services.partner_transition` (history, signal, e-mail)
+  and stores `provisional_deadline` = decision + `PARTNER_PROVISIONAL_MONTHS`
+  (default 6) on the application and the partner.
   Approving an approved application again changes nothing (idempotent);
   approving a rejected one is a 409 `application_decided`.
 - `application_reject(...)` needs a reason (422 `reason_required`), ends the
@@ -35,6 +37,7 @@ from lms.models import User
 from lms.outbox import SEND_EMAIL, outbox_enqueue
 
 from ..agreements.services import agreement_current
+from ..lifecycle import services as lifecycle
 from ..membership import services
 from ..models import (
     AgreementAcceptance,
@@ -48,8 +51,7 @@ from ..models import (
 MAX_REASON_LENGTH = 2000
 
 
-def provisional_months() -> int:
-    return int(getattr(settings, "PARTNER_PROVISIONAL_MONTHS", 6))
+provisional_months = lifecycle.provisional_months
 
 
 # --- reads used by the workflow -------------------------------------------------
@@ -195,9 +197,17 @@ def application_approve(
             "This application was rejected; it cannot be approved now.",
             code="application_decided",
         )
-    Partner.objects.filter(pk=application.partner_id, status=Partner.Status.APPLICANT).update(
-        status=Partner.Status.PROVISIONAL, updated_at=now
-    )
+    if application.partner.status == Partner.Status.APPLICANT:
+        # Through the lifecycle: history, the status signal, the admins' e-mail
+        # and the provisional deadline on the partner.
+        lifecycle.partner_transition(
+            partner=application.partner,
+            to=Partner.Status.PROVISIONAL,
+            by=decided_by,
+            reason="Application approved.",
+            now=now,
+            deadline=deadline,
+        )
     application.partner.refresh_from_db()
     _mail_applicant_on_commit(application, template="approved")
     return application

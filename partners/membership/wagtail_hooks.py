@@ -45,7 +45,13 @@ class PartnerForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["tracks"] = [t.track for t in self.instance.tracks.all()]
+            # The programme status changes only through its transitions (with a
+            # reason and history): on the partner dashboard, never by a hand edit.
+            del self.fields["status"]
         else:
+            self.fields["status"].choices = [
+                c for c in Partner.Status.choices if c[0] in ("applicant", "provisional", "active")
+            ]
             self.fields["slug"].required = False
             self.fields["slug"].help_text = "Leave empty to derive it from the name."
 
@@ -74,7 +80,12 @@ class PartnerEditView(DomainErrorAsFormErrorMixin, generic.EditView):
     domain_error_field = "tracks"
 
     def save_instance(self):
-        partner = super().save_instance()
+        partner = self.form.save(commit=False)
+        # Only the form's own fields: the status and its deadlines are the
+        # lifecycle's, written by conditional updates this save must not undo.
+        partner.save(update_fields=["name", "slug", "website", "country", "updated_at"])
+        if self.form.has_changed():
+            log(instance=partner, action="wagtail.edit", user=self.request.user)
         services.partner_tracks_set(partner=partner, tracks=self.form.cleaned_data["tracks"])
         return partner
 

@@ -190,8 +190,7 @@ def partner_list_for_staff(
     if filters.deadline_within_days is not None:
         partners = partners.filter(
             status=Partner.Status.PROVISIONAL,
-            application__provisional_deadline__lte=now
-            + timedelta(days=filters.deadline_within_days),
+            provisional_deadline__lte=now + timedelta(days=filters.deadline_within_days),
         )
     return partners
 

@@ -5,15 +5,20 @@ Public contract (clients depend on it: keep paths and fields):
 - GET /partners/{slug}/status   partner admins of that partner and programme staff
                                 (lms.permissions "partner.view"); everyone else and
                                 unknown slugs 404 `not_found`. Exactly
-                                `{partner, status, tracks, benefits}`:
-                                `partner` {slug, name}; `status` the partner's status
-                                (applicant|provisional|active|suspended); `tracks`
+                                `{partner, status, tracks, benefits, history}`:
+                                `partner` {slug, name}; `status` the partner's programme
+                                status (applicant|provisional|active|suspended|
+                                terminated); `tracks`
                                 `[{track, verified, technical_verification: {status:
                                 passed|expired|failed|missing, decided_on, expires_at},
                                 certified_individuals, required, at_risk_until,
                                 lapses_on, milestone: build|growth|null (apps only)}]`;
                                 `benefits` `[{slug, category, name, have, select,
-                                unlocked_by}]` in the seed table's order.
+                                unlocked_by}]` in the seed table's order; `history`
+                                the programme status changes `[{from, to, reason,
+                                by: {kind: person|rule, name}, at}]`, newest first,
+                                at most 50. A suspended or terminated partner is
+                                verified on no track and has no benefits.
 
 Fixed query count whatever the number of members (see partners.status.selectors).
 """
@@ -22,12 +27,13 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.utils.text import slugify
-from ninja import Path, Router, Schema
+from ninja import Field, Path, Router, Schema
 
 from lms import permissions
 from lms.errors import NotFound
 
 from .. import benefits
+from ..lifecycle.selectors import partner_status_history
 from ..models import Partner
 from .selectors import partner_status_overview
 
@@ -70,11 +76,28 @@ class BenefitOut(Schema):
     unlocked_by: str
 
 
+StatusLiteral = Literal["applicant", "provisional", "active", "suspended", "terminated"]
+
+
+class ChangedByOut(Schema):
+    kind: Literal["person", "rule"]
+    name: str
+
+
+class StatusChangeOut(Schema):
+    from_: StatusLiteral = Field(..., alias="from")
+    to: StatusLiteral
+    reason: str
+    by: ChangedByOut
+    at: datetime
+
+
 class PartnerStatusOut(Schema):
     partner: PartnerRefOut
-    status: Literal["applicant", "provisional", "active", "suspended"]
+    status: StatusLiteral
     tracks: list[TrackOut]
     benefits: list[BenefitOut]
+    history: list[StatusChangeOut]
 
 
 def partner_visible_or_404(user, slug: str) -> Partner:
@@ -126,13 +149,24 @@ def status_payload(partner: Partner) -> dict:
             }
             for b in all_benefits
         ],
+        "history": [
+            {
+                "from": h.from_status,
+                "to": h.to_status,
+                "reason": h.reason,
+                "by": {"kind": h.by_kind, "name": h.by_name},
+                "at": h.at,
+            }
+            for h in partner_status_history(partner=partner)
+        ],
     }
 
 
 @router.get(
     "/partners/{slug}/status",
     response={200: PartnerStatusOut, 404: ErrorOut},
-    summary="A partner's track status and benefits",
+    summary="A partner's track status, benefits and programme status history",
+    by_alias=True,
 )
 def partner_status(request, slug: str = Path(...)):
     """Per track: verified, the technical verification, certified individuals vs

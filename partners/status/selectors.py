@@ -20,7 +20,6 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from certificates.rules import add_months
 from courses.selectors import BUSINESS_FOUNDATIONS_SLUG, people_who_completed
 
 from .. import benefits
@@ -38,7 +37,6 @@ from ..models import (
 if TYPE_CHECKING:
     from ..models import PartnerApplication
 
-PROVISIONAL_MONTHS = 6
 STATE_LABELS = {"verified": "Verified", "at_risk": "At risk", "not_verified": "Not verified"}
 
 
@@ -165,7 +163,11 @@ def _application_of(partner: Partner) -> PartnerApplication | None:
 def provisional_checklist(
     *, partner: Partner, tracks: list[str]
 ) -> tuple[list[ChecklistItem], datetime | None]:
-    """The partner requirements with their state, and the provisional deadline (3 queries)."""
+    """The partner requirements with their state, and the provisional deadline (3 queries).
+
+    Computed live from the records; the items are those of
+    `partners.lifecycle.rules.unmet_requirements` (plus the embedded payments
+    attestation for that track), which activates the partner once all are met."""
     application = _application_of(partner)
     items: list[ChecklistItem] = []
     if application is None:
@@ -205,10 +207,9 @@ def provisional_checklist(
                     f"Attested on {ep:%Y-%m-%d}." if ep else "",
                 )
             )
-        deadline = getattr(application, "provisional_deadline", None)
-        decided = getattr(application, "decided_at", None)
-        if deadline is None and decided is not None and application.status == "approved":
-            deadline = add_months(decided, PROVISIONAL_MONTHS)
+        deadline = partner.provisional_deadline or getattr(
+            application, "provisional_deadline", None
+        )
     member_ids = list(
         Membership.objects.filter(partner=partner, ended__isnull=True).values_list(
             "person_id", flat=True
@@ -223,6 +224,15 @@ def provisional_checklist(
             f"{len(completed)} current member{'s' if len(completed) != 1 else ''} completed it."
             if completed
             else "",
+        )
+    )
+    confirmed = partner.payments_account_confirmed_at
+    items.append(
+        ChecklistItem(
+            "payments_account",
+            "Payments account created and activated (confirmed by programme staff)",
+            "done" if confirmed else "missing",
+            f"Confirmed on {confirmed:%Y-%m-%d}." if confirmed else "",
         )
     )
     return items, deadline

@@ -176,12 +176,13 @@ def _recompute_chunk(
     # 150,000 credentials for 10,000 partners); timestamps parsed in C on PostgreSQL.
     with c_timestamp_loader():
         # Lock the partners (in pk order: no deadlocks between concurrent recomputes).
-        partner_ids = list(
+        standing = dict(
             Partner.objects.select_for_update()
             .filter(pk__in=partner_ids)
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", "status")
         )
+        partner_ids = list(standing)
         if not partner_ids:
             return _ChunkResult()
         tracks: dict[int, list[str]] = defaultdict(list)
@@ -255,6 +256,7 @@ def _recompute_chunk(
                 verification=verification.get((pid, track)),
                 members=spans,
                 credentials=creds,
+                partner_status=standing[pid],
             )
             values: dict[str, Any] = {  # column: value
                 "state": status.state,

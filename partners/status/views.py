@@ -29,6 +29,8 @@ from django.views.decorators.http import require_GET, require_POST
 from lms import permissions
 from lms.errors import DomainError
 
+from ..lifecycle.selectors import partner_status_history, rereview_of
+from ..lifecycle.views import TransitionForm
 from ..models import Partner, Track, VerificationStatus
 from . import services as status
 from .selectors import partner_dashboard
@@ -88,6 +90,9 @@ def _render(request, partner, *, verification_form=None, figures_form=None, stat
         "figures_form": figures_form
         or (FiguresForm(initial={"recorded_on": today}) if is_staff else None),
         "has_apps": any(t.track == "apps" for t in dashboard.overview.tracks),
+        "history": partner_status_history(partner=partner),
+        "review": rereview_of(partner=partner),
+        "transition_form": TransitionForm() if is_staff else None,
     }
     return render(request, "partners/dashboard.html", context, status=status_code)
 

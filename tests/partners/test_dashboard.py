@@ -17,7 +17,7 @@ from .status_factories import TechnicalVerificationFactory
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD_QUERIES = 10
+DASHBOARD_QUERIES = 11  # + the programme status history
 
 
 def login(client, user):

@@ -99,10 +99,11 @@ def test_inviting_says_nothing_about_memberships_elsewhere(
     assert mail.outbox[-1].to == [elsewhere.email]
 
 
-@pytest.mark.parametrize("status", ["applicant", "suspended"])
+@pytest.mark.parametrize("status", ["applicant", "suspended", "terminated"])
 def test_only_approved_partners_can_invite(company, status):
     partner, admin = company
     partner.status = status
+    partner.suspended_from = "active" if status == "suspended" else ""
     partner.save()
     with pytest.raises(DomainError) as error:
         invite(partner=partner, admin=admin, email="someone@example.com")
@@ -115,6 +116,7 @@ def test_only_approved_partners_can_invite(company, status):
 def test_provisional_and_active_partners_can_invite(company, status):
     partner, admin = company
     partner.status = status
+    partner.suspended_from = "active" if status == "suspended" else ""
     partner.save()
     invitation, _ = invite(partner=partner, admin=admin, email="someone@example.com")
     assert invitation.pk
@@ -485,10 +487,11 @@ def test_people_page_actions(client, company, django_capture_on_commit_callbacks
     assert invitation.revoked_at is not None
 
 
-@pytest.mark.parametrize("status", ["applicant", "suspended"])
+@pytest.mark.parametrize("status", ["applicant", "suspended", "terminated"])
 def test_people_page_hides_the_invite_form_before_approval(client, company, status):
     partner, admin = company
     partner.status = status
+    partner.suspended_from = "active" if status == "suspended" else ""
     partner.save()
     client.force_login(admin)
     base = f"/partners/{partner.slug}/people/"

@@ -221,10 +221,11 @@ def test_everyone_but_its_admins_and_staff_gets_404(api, company, staff_user):
     assert api.get("/api/v1/partners/nope/members", headers=staff).status_code == 404
 
 
-@pytest.mark.parametrize("status", ["applicant", "suspended"])
+@pytest.mark.parametrize("status", ["applicant", "suspended", "terminated"])
 def test_unapproved_partners_cannot_invite_by_api(api, company, status):
     partner, _, headers = company
     partner.status = status
+    partner.suspended_from = "active" if status == "suspended" else ""
     partner.save()
     response = api.post(
         "/api/v1/partners/northwind/invitations",

@@ -64,7 +64,7 @@ def test_shape_for_a_partner_admin(client, company):
     response = login(client, admin).get("/api/v1/partners/northwind/status")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"partner", "status", "tracks", "benefits"}
+    assert set(body) == {"partner", "status", "tracks", "benefits", "history"}
     assert body["partner"] == {"slug": "northwind", "name": "Northwind"}
     assert body["status"] == "active"
     tracks = {t["track"]: t for t in body["tracks"]}
@@ -136,7 +136,7 @@ def test_a_track_not_computed_yet_reads_not_verified(client, company):
     assert services["verified"] is False and services["certified_individuals"] == 0
 
 
-STATUS_API_QUERIES = 8
+STATUS_API_QUERIES = 9  # + the programme status history
 
 
 def test_query_count_is_the_same_for_5_and_500_members(

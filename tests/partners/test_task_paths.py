@@ -17,6 +17,23 @@ def test_the_daily_recompute_schedule_runs_the_recompute_job():
     assert import_string(schedule.func) is recompute_all_partner_statuses
 
 
+@pytest.mark.django_db
+def test_the_daily_lifecycle_schedule_runs_the_lifecycle_job():
+    from partners.lifecycle.tasks import run_lifecycle_deadlines
+
+    schedule = Schedule.objects.get(name="Partner lifecycle deadlines")
+
+    assert import_string(schedule.func) is run_lifecycle_deadlines
+    assert schedule.schedule_type == Schedule.DAILY and schedule.repeats == -1
+
+
+@pytest.mark.django_db
+def test_the_lifecycle_job_runs_and_reports_status_changes():
+    from partners.lifecycle.tasks import run_lifecycle_deadlines
+
+    assert run_lifecycle_deadlines() == 0  # nothing due: nothing changes
+
+
 @pytest.mark.parametrize(
     ("stored_path", "job"),
     [

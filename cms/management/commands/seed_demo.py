@@ -22,6 +22,7 @@ from courses.models import CoursePage
 from exams.demo import seed_exams, seed_projects
 from exams.models import Exam
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
+from partners.lifecycle.services import partner_dates_initialise
 from partners.membership.services import membership_start, partner_create
 from partners.models import Membership, Partner, TechnicalVerification
 from partners.status.services import partner_statuses_recompute, technical_verification_record
@@ -179,6 +180,8 @@ class Command(BaseCommand):
         self.seed_verification(User, partners["northwind"])
         # Statuses are recomputed after commit and daily; do it now so the demo shows them.
         partner_statuses_recompute()
+        # The provisional deadline and the first re-review of the demo partners.
+        partner_dates_initialise(now=timezone.now())
         return created
 
     def seed_verification(self, User, northwind):
