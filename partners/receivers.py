@@ -13,6 +13,7 @@ import logging
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from .api_keys.services import TERMINATED, api_keys_revoke_all
 from .membership.selectors import membership_current_for, partner_admins_current
 
 logger = logging.getLogger(__name__)
@@ -92,3 +93,10 @@ def recompute_all_for_rule_saved(sender, instance, raw=False, **kwargs) -> None:
             task_name="partners-recompute-all",
         )
     )
+
+
+def revoke_api_keys_of_terminated_partner(sender, partner, to_state, reason="", **kwargs) -> int:
+    """A terminated partner's company API keys end with it (same transaction)."""
+    if to_state != TERMINATED:
+        return 0
+    return api_keys_revoke_all(partner=partner, reason=f"Partner terminated: {reason}"[:200])
