@@ -30,6 +30,7 @@ from django.db.models import Count, Q, Sum, TextField
 from django.db.models.functions import Cast
 
 from lms.errors import DomainError, NotFound
+from lms.pagination import PageParams, paginate
 
 from . import csv_io, gift, rules
 from . import item_analysis as ia
@@ -125,13 +126,27 @@ class ExamCard:
         return self.exam.title
 
 
+EXAM_ORDER = ("title", "id")
+
+
+def _published_exams():
+    return Exam.objects.filter(is_published=True).annotate(question_count=Sum("blueprint__count"))
+
+
 def exam_list_for_learner(*, person, now: datetime) -> list[ExamCard]:
     """Published exams with the learner's availability (3 queries + certified checks)."""
-    exams = list(
-        Exam.objects.filter(is_published=True)
-        .annotate(question_count=Sum("blueprint__count"))
-        .order_by("title", "pk")
-    )
+    return _exam_cards(person, list(_published_exams().order_by(*EXAM_ORDER)), now)
+
+
+def exam_page_for_learner(
+    *, person, now: datetime, page: PageParams
+) -> tuple[list[ExamCard], bool]:
+    """One page of `exam_list_for_learner` (the exam id is the cursor), and whether more follow."""
+    exams, has_more = paginate(_published_exams(), page, order=EXAM_ORDER)
+    return _exam_cards(person, exams, now), has_more
+
+
+def _exam_cards(person, exams: list[Exam], now: datetime) -> list[ExamCard]:
     finished: dict[int, list[datetime]] = defaultdict(list)
     open_attempts: dict[int, tuple[int, datetime]] = {}
     for exam_id, pk, status, submitted_at, deadline in Attempt.objects.filter(

@@ -57,7 +57,7 @@ from django.http import Http404, HttpResponseNotAllowed, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, re_path
-from ninja import Field, NinjaAPI, Path, Schema, Status, Swagger
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import AfterValidator, ConfigDict, field_validator
 
@@ -72,6 +72,7 @@ from lms.api_input import (
 )
 from lms.errors import DomainError
 from lms.models import ApiToken
+from lms.pagination import PageParams, list_page, page_of, paginate
 
 logger = logging.getLogger(__name__)
 
@@ -400,9 +401,18 @@ def _check_token_otp(request, user, otp: str | None) -> None:
         )
 
 
-@api.get("/auth/tokens", response=list[TokenOut], tags=["auth"], summary="Your API tokens")
-def auth_token_list(request):
-    return list(tokens.token_list_for_user(user=request.auth))
+@api.get(
+    "/auth/tokens",
+    response={200: page_of(TokenOut), 400: ErrorOut},
+    tags=["auth"],
+    summary="Your API tokens",
+)
+def auth_token_list(request, page: Query[PageParams]):
+    """Newest first, paginated (the token's `id` is the cursor)."""
+    rows, has_more = paginate(
+        tokens.token_list_for_user(user=request.auth), page, order=("-created_at", "-id")
+    )
+    return list_page(rows, has_more)
 
 
 @api.delete(

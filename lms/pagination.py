@@ -12,7 +12,8 @@ The order is the list's own (`order`, e.g. `("-issued_at", "id")`; the last
 key must be unique) and the page resumes after the cursor object's sort key
 (keyset, so a page costs the same at any depth). Reading a page is one query
 (plus one to find the cursor object when there is a cursor), whatever the
-page size.
+page size. The cursor is the object's primary key unless the list shows
+another field as its `id` (`cursor_field`, e.g. a credential's public id).
 
     @router.get("/things", response=page_of(ThingOut))
     def things(request, page: Query[PageParams]):
@@ -91,7 +92,11 @@ def _after(order: tuple[str, ...], values: dict[str, Any], *, reverse: bool) -> 
 
 
 def paginate(
-    queryset: QuerySet[Any], page: PageParams, *, order: tuple[str, ...]
+    queryset: QuerySet[Any],
+    page: PageParams,
+    *,
+    order: tuple[str, ...],
+    cursor_field: str = "pk",
 ) -> tuple[list[Any], bool]:
     """One page of `queryset` in `order`, and whether there is more beyond it.
 
@@ -106,7 +111,7 @@ def paginate(
     if cursor is not None:
         fields = [key.lstrip("-") for key in order]
         try:
-            values = queryset.filter(pk=cursor).values(*fields).first()
+            values = queryset.filter(**{cursor_field: cursor}).values(*fields).first()
         except (ValueError, TypeError, DjangoValidationError):
             values = None
         if values is None:

@@ -22,6 +22,11 @@ back up:
 - `status/`        track status: recompute and record (`services`), reads for
                    the API and dashboard (`selectors`), `api`, the dashboard
                    (`views`, `urls`), `tasks`, the Track status admin menu.
+- `api_keys/`      company API keys (`pak_…`): make, authenticate, revoke
+                   (`services`, `selectors`); who may use the partner
+                   endpoints, people or keys with scopes (`policies`); `api`,
+                   the portal page (`views`, `forms`, `urls`) and the API keys
+                   admin screen (`wagtail_hooks`).
 - `membership/`    partner companies and memberships (`services`,
                    `selectors`), who may see and manage them (`policies`,
                    also the staff-only admin policy), the Partners admin menu.

@@ -9,9 +9,11 @@ permission policies and log actions:
   partners.status.wagtail_hooks
 - "Applications" (applications, agreement versions):
   partners.applications.wagtail_hooks, partners.agreements.wagtail_hooks
+- "API keys" (every partner's company API keys; revoke): partners.api_keys.wagtail_hooks
 """
 
 from .agreements import wagtail_hooks as agreements_wagtail_hooks  # noqa: F401
+from .api_keys import wagtail_hooks as api_keys_wagtail_hooks  # noqa: F401
 from .applications import wagtail_hooks as applications_wagtail_hooks  # noqa: F401
 from .membership import wagtail_hooks as membership_wagtail_hooks  # noqa: F401
 from .status import wagtail_hooks as status_wagtail_hooks  # noqa: F401

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lms.errors import NotFound
+from lms.pagination import PageParams, paginate
 
 from ..models import (
     Event,
@@ -95,17 +96,27 @@ def _event_cards(user, events: list[Event]) -> list[EventCard]:
     return cards
 
 
-def event_list_upcoming(*, user, now=None) -> list[EventCard]:
-    """Sessions not cancelled and not over yet, soonest first, with the user's status."""
+def _upcoming(now):
     from django.utils import timezone
 
     now = now or timezone.now()
-    events = list(
-        Event.objects.filter(cancelled_at__isnull=True, ends_at__gt=now)
-        .select_related("instructor", "course")
-        .order_by("starts_at", "pk")
+    return Event.objects.filter(cancelled_at__isnull=True, ends_at__gt=now).select_related(
+        "instructor", "course"
     )
-    return _event_cards(user, events)
+
+
+EVENT_ORDER = ("starts_at", "id")
+
+
+def event_list_upcoming(*, user, now=None) -> list[EventCard]:
+    """Sessions not cancelled and not over yet, soonest first, with the user's status."""
+    return _event_cards(user, list(_upcoming(now).order_by(*EVENT_ORDER)))
+
+
+def event_page_upcoming(*, user, page: PageParams, now=None) -> tuple[list[EventCard], bool]:
+    """One page of `event_list_upcoming` (the event id is the cursor), and whether more follow."""
+    events, has_more = paginate(_upcoming(now), page, order=EVENT_ORDER)
+    return _event_cards(user, events), has_more
 
 
 MAX_ID = 2**63 - 1  # larger ids overflow the database's integer column

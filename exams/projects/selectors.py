@@ -20,9 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from lms.errors import NotFound
+from lms.pagination import PageParams, paginate
 from lms.permissions import is_instructor, is_programme_staff
 
 from ..models import (
@@ -54,12 +55,15 @@ def _rubric_prefetch():
     )
 
 
+BRIEF_ORDER = ("title", "id")
+
+
+def _briefs_published():
+    return ProjectBrief.objects.filter(is_published=True)
+
+
 def brief_list_published() -> list[ProjectBrief]:
-    return list(
-        ProjectBrief.objects.filter(is_published=True)
-        .order_by("title", "pk")
-        .prefetch_related(_rubric_prefetch())
-    )
+    return list(_briefs_published().order_by(*BRIEF_ORDER).prefetch_related(_rubric_prefetch()))
 
 
 def brief_get_published(*, slug: str) -> ProjectBrief:
@@ -101,7 +105,17 @@ class BriefCard:
 
 def brief_cards_for(*, person) -> list[BriefCard]:
     """Published briefs with the person's latest submission of each (3 queries)."""
-    briefs = brief_list_published()
+    return _brief_cards(person, brief_list_published())
+
+
+def brief_page_for(*, person, page: PageParams) -> tuple[list[BriefCard], bool]:
+    """One page of `brief_cards_for` (the brief id is the cursor), and whether more follow."""
+    briefs, has_more = paginate(_briefs_published(), page, order=BRIEF_ORDER)
+    prefetch_related_objects(briefs, _rubric_prefetch())
+    return _brief_cards(person, briefs), has_more
+
+
+def _brief_cards(person, briefs: list[ProjectBrief]) -> list[BriefCard]:
     latest: dict[int, Submission] = {}
     for submission in Submission.objects.filter(
         person=person, brief__in=[b.pk for b in briefs]
@@ -170,16 +184,30 @@ def submission_file_get_for_viewer(*, user, file_id: int) -> SubmissionFile:
     return file
 
 
-def review_queue_for(*, grader, now: datetime) -> list[Submission]:
+QUEUE_ORDER = ("created_at", "id")
+
+
+def _review_queue(grader, now: datetime):
     free = Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now) | Q(claimed_by=grader)
-    return list(
+    return (
         Submission.objects.filter(status__in=OPEN_SUBMISSION_STATUSES)
         .filter(free)
         .exclude(person=grader)
         .exclude(reviews__grader=grader)
         .select_related("brief", "person")
-        .order_by("created_at", "pk")
     )
+
+
+def review_queue_for(*, grader, now: datetime) -> list[Submission]:
+    return list(_review_queue(grader, now).order_by(*QUEUE_ORDER))
+
+
+def review_queue_page_for(
+    *, grader, now: datetime, page: PageParams
+) -> tuple[list[Submission], bool]:
+    """One page of `review_queue_for` (the submission id is the cursor); a cursor
+    must be a submission in this grader's queue now."""
+    return paginate(_review_queue(grader, now), page, order=QUEUE_ORDER)
 
 
 def reviews_for(submission: Submission) -> list[Review]:
