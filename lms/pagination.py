@@ -27,7 +27,7 @@ from functools import cache
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet
 from ninja import Field, Schema
 from pydantic import create_model
 
@@ -91,6 +91,22 @@ def _after(order: tuple[str, ...], values: dict[str, Any], *, reverse: bool) -> 
     return condition
 
 
+MAX_INTEGER_ID = 2**63 - 1
+
+
+def _storable_cursor(queryset: QuerySet[Any], cursor_field: str, cursor: str) -> bool:
+    """False for a cursor the cursor field's column could not even hold: an
+    integer id beyond 64 bits is a database error (SQLite: OverflowError;
+    PostgreSQL: an aborted transaction), not an unknown object."""
+    opts = queryset.model._meta
+    field = opts.pk if cursor_field == "pk" else opts.get_field(cursor_field)
+    while field.is_relation:  # a multi-table child's pk points at its parent's
+        field = field.target_field
+    if isinstance(field, IntegerField):
+        return cursor.isascii() and cursor.isdigit() and 0 < int(cursor) <= MAX_INTEGER_ID
+    return True
+
+
 def paginate(
     queryset: QuerySet[Any],
     page: PageParams,
@@ -110,10 +126,12 @@ def paginate(
     ordered = queryset
     if cursor is not None:
         fields = [key.lstrip("-") for key in order]
-        try:
-            values = queryset.filter(**{cursor_field: cursor}).values(*fields).first()
-        except (ValueError, TypeError, DjangoValidationError):
-            values = None
+        values = None
+        if _storable_cursor(queryset, cursor_field, cursor):
+            try:
+                values = queryset.filter(**{cursor_field: cursor}).values(*fields).first()
+            except (ValueError, TypeError, DjangoValidationError):
+                values = None
         if values is None:
             raise InvalidCursor("That cursor is not an object of this list.")
         ordered = ordered.filter(_after(order, values, reverse=backwards))

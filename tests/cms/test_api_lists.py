@@ -297,11 +297,18 @@ def test_bad_cursors_are_400_invalid_cursor(listed):
 def test_a_cursor_from_another_list_is_400(listed):
     ctx, _, _, headers = listed
     client = Client()
-    other_list = "/api/v1/auth/tokens" if "auth/tokens" not in ctx.url else "/api/v1/events"
-    if other_list == "/api/v1/events":
-        EventFactory()
-    other_ids = [str(item["id"]) for item in client.get(other_list, headers=headers).json()["data"]]
     mine = set(_ids(_get(client, ctx, headers, limit=100)))
+    if "auth/tokens" in ctx.url:
+        other_list = "/api/v1/events"
+        for _ in range(len(mine) + 2):
+            EventFactory()
+    else:
+        other_list = "/api/v1/auth/tokens"
+        for _ in range(len(mine) + 2):
+            token_create(user=ctx.user, name="other list")
+    other_ids = _ids(client.get(other_list, {"limit": 100}, headers=headers))
     foreign = [i for i in other_ids if i not in mine]
     assert foreign
-    assert_error(_get(client, ctx, headers, starting_after=foreign[0]), 400, "invalid_cursor")
+    for cursor in foreign[:3]:
+        response = _get(client, ctx, headers, starting_after=cursor)
+        assert_error(response, 400, "invalid_cursor")
