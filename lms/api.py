@@ -124,6 +124,9 @@ class AcademyAPI(NinjaAPI):
     def _guard_view(self, view):
         @functools.wraps(view)
         def guarded(request, *args, **kwargs):
+            # A registered bearer authenticator (partners' company API keys) sets
+            # it to the key; every other caller reads None, never AttributeError.
+            request.api_key = None
             try:
                 read_body_limited(request, settings.API_MAX_BODY_BYTES)
                 check_multipart_boundary(request)

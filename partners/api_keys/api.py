@@ -23,7 +23,9 @@ from datetime import datetime
 from typing import Literal
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from ninja import Field, Path, Query, Router, Schema, Status
+from pydantic import field_validator
 
 from lms.api import InputSchema, Text
 from lms.pagination import PageParams, list_page, page_of, paginate
@@ -48,7 +50,24 @@ class ErrorOut(Schema):
 class ApiKeyIn(InputSchema):
     name: Text = Field(..., min_length=1, max_length=services.NAME_MAX_LENGTH)
     scopes: list[Scope] = Field(..., min_length=1, max_length=len(services.SCOPES))
-    expires_at: datetime | None = None
+    # Read as bounded text, then parsed: a date-time with a time zone, in the future.
+    expires_at: str | None = Field(
+        None,
+        max_length=40,
+        description="When the key stops working (ISO 8601 with a time zone); "
+        "leave out for a key that works until revoked.",
+        json_schema_extra={"format": "date-time"},
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _date_time(cls, value: str | None) -> str | None:
+        if value is not None and parse_datetime(value) is None:
+            raise ValueError("must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z")
+        return value
+
+    def expires(self) -> datetime | None:
+        return None if self.expires_at is None else parse_datetime(self.expires_at)
 
 
 class ApiKeyCreatedOut(Schema):
@@ -100,7 +119,7 @@ def api_key_create(request, slug: str, payload: ApiKeyIn):
         partner=partner,
         name=payload.name,
         scopes=payload.scopes,
-        expires_at=payload.expires_at,
+        expires_at=payload.expires(),
         created_by=request.auth,
     )
     return Status(

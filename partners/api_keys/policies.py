@@ -8,7 +8,8 @@ Contract:
   `request.auth` are AnonymousUser), so nothing written for people grants a
   key anything. A key is accepted only on URLs of its own partner
   (`…/partners/<its slug>/…`); anywhere else, personal endpoints included,
-  it gets 404 `not_found`, as if the URL named nothing.
+  it gets 404 `not_found`, as if the URL named nothing. For every other
+  API caller `request.api_key` is None (lms.api sets it before any view).
 - `partner_for_api(request, slug, rule=, scope=)` is how every partner
   endpoint finds its partner: 404 `not_found` for what is not a partner's
   slug, for another partner's key and for a person without the rule

@@ -198,6 +198,12 @@ def test_a_key_cannot_manage_keys(api, company):
             "invalid_expiry",
         ),
         ({"name": "x", "scopes": ["partner:read"], "owner": 1}, "validation_error"),
+        (
+            {"name": "x", "scopes": ["partner:read"], "expires_at": "2027-13-01T00:00:00Z"},
+            "validation_error",
+        ),
+        ({"name": "x", "scopes": ["partner:read"], "expires_at": "2" * 41}, "validation_error"),
+        ({"name": "x", "scopes": ["partner:read"], "expires_at": 12}, "validation_error"),
     ],
 )
 def test_bad_key_input_is_422_and_makes_nothing(api, company, payload, code):
@@ -240,6 +246,22 @@ def test_unknown_or_malformed_keys_are_401_invalid_api_key(api, company, secret)
         401,
         "invalid_api_key",
     )
+
+
+def test_a_key_with_an_expiry_works_until_then(api, company):
+    partner, admin = company
+    when = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
+    response = api.post(
+        KEYS,
+        {"name": "Temp", "scopes": ["partner:read"], "expires_at": when.isoformat()},
+        content_type="application/json",
+        headers=_token_headers(admin),
+    )
+    assert response.status_code == 201, response.content
+    key = ApiKey.objects.get()
+    assert key.expires_at == when
+    secret = response.json()["key"]
+    assert api.get("/api/v1/partners/northwind/status", headers=_bearer(secret)).status_code == 200
 
 
 def test_an_expired_key_is_401_api_key_expired(api, company):
@@ -515,3 +537,13 @@ def test_request_api_key_is_the_key_and_the_user_is_anonymous(rf, company):
     principal = authenticate_api_key(request, secret)
     assert request.api_key.pk == key.pk
     assert not request.user.is_authenticated and not principal.is_authenticated
+
+
+def test_request_api_key_is_none_for_people_and_the_key_for_keys(api, company):
+    partner, admin = company
+    key, secret = _key(partner, admin, ["partner:read"])
+    by_person = api.get("/api/v1/partners/northwind/status", headers=_token_headers(admin))
+    assert by_person.status_code == 200 and by_person.wsgi_request.api_key is None
+    by_key = api.get("/api/v1/partners/northwind/status", headers=_bearer(secret))
+    assert by_key.status_code == 200 and by_key.wsgi_request.api_key.pk == key.pk
+    assert not by_key.wsgi_request.user.is_authenticated
