@@ -163,19 +163,24 @@ def api_key_authenticate(plain: str, *, now: datetime | None = None) -> ApiKey:
         raise ApiKeyError("This API key was revoked.", code="api_key_revoked")
     if key.expires_at is not None and key.expires_at <= now:
         raise ApiKeyError("This API key has expired.", code="api_key_expired")
-    _touch(key, now)
+    api_key_touch(key=key, now=now)
     return key
 
 
-def _touch(key: ApiKey, now: datetime) -> None:
+def api_key_touch(*, key: ApiKey, now: datetime) -> bool:
+    """Record a use of `key` at `now` unless one was recorded in the last
+    minute; True when this call wrote it."""
     threshold = now - LAST_USED_RESOLUTION
     if key.last_used_at is not None and key.last_used_at > threshold:
-        return
+        return False
     # Conditional UPDATE: of concurrent requests, at most one writes per minute.
-    ApiKey.objects.filter(pk=key.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lte=threshold)
-    ).update(last_used_at=now)
+    written = (
+        ApiKey.objects.filter(pk=key.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=threshold))
+        .update(last_used_at=now)
+    )
     key.last_used_at = now
+    return bool(written)
 
 
 def api_key_revoke(*, key: ApiKey, reason: str = "", now: datetime | None = None) -> ApiKey:
