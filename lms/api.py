@@ -8,10 +8,13 @@ Every answer that is not a success is `{"detail": str, "code": str}` (plus
 | 400 | `malformed_json` (a JSON body that is not JSON, or nested deeper than |
 |     | MAX_JSON_DEPTH), `bad_request` (any other unreadable body: a multipart |
 |     | body with no or a broken boundary, a bad Content-Length) |
+|     | `invalid_cursor` (lms.pagination: both cursors, or one not in the list) |
 | 401 | `not_authenticated`, `invalid_credentials`, `invalid_token`, `token_expired`, |
 |     | `token_revoked`, `otp_required` (the account needs a second factor: send `otp`), |
 |     | `otp_invalid` (wrong, used or malformed `otp`) |
-| 403 | `csrf_failed`, `permission_denied`, `email_unconfirmed` |
+|     | `invalid_api_key`, `api_key_expired`, `api_key_revoked` (company API keys) |
+| 403 | `csrf_failed`, `permission_denied`, `email_unconfirmed`, `insufficient_scope` |
+|     | (a company API key without the scope), `partner_suspended` |
 | 404 | `not_found` (also unknown paths under /api/v1/) |
 | 405 | `method_not_allowed` |
 | 409 | `conflict` and the codes of `lms.errors.Conflict` raised by services |
