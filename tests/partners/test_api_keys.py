@@ -7,17 +7,19 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.urls import resolve
 from django.utils import timezone
 
 from lms.permissions import PROGRAMME_STAFF
 from lms.tokens import token_create
 from partners.api_keys import services
+from partners.api_keys.policies import authenticate_api_key
 from partners.membership.services import membership_end
 from partners.models import ApiKey, Invitation, Membership, Partner
 from partners.signals import partner_status_changed
 from tests.lms.api.helpers import assert_error
 from tests.lms.factories import UserFactory
-from tests.partners.factories import MembershipFactory, PartnerFactory
+from tests.partners.factories import MembershipFactory, PartnerAdminFactory, PartnerFactory
 from tests.partners.portal_factories import partner_with_admin, populate_members
 
 pytestmark = pytest.mark.django_db
@@ -441,8 +443,7 @@ def test_a_key_gets_404_on_personal_endpoints(api, company, method, path):
 
 def test_a_key_keeps_working_after_the_admin_who_made_it_leaves(api, company):
     partner, admin = company
-    PartnerAdminFactory = MembershipFactory  # a second admin keeps the partner managed
-    PartnerAdminFactory(partner=partner, role=Membership.Role.ADMIN)
+    PartnerAdminFactory(partner=partner)  # a second admin keeps the partner managed
     _, secret = _key(partner, admin, ["partner:read"])
     membership_end(membership=Membership.objects.get(person=admin), reason="left")
     response = api.get("/api/v1/partners/northwind/members", headers=_bearer(secret))
@@ -526,10 +527,6 @@ def test_a_terminated_partners_key_is_refused_even_before_revocation(api, compan
 
 
 def test_request_api_key_is_the_key_and_the_user_is_anonymous(rf, company):
-    from django.urls import resolve
-
-    from partners.api_keys.policies import authenticate_api_key
-
     partner, admin = company
     key, secret = _key(partner, admin, ["partner:read"])
     request = rf.get("/api/v1/partners/northwind/status")
