@@ -8,7 +8,9 @@ Public contract (clients depend on it: keep paths and fields):
                                     revocation_reason}`; unknown or malformed ids 404
                                     `credential_not_found` (the same answer for both)
 - GET  /me/credentials              the caller's credentials (the same shape plus
-                                    `verification_url`, `pdf_url`, `add_to_profile_url`)
+                                    `verification_url`, `pdf_url`, `add_to_profile_url`),
+                                    newest first, paginated (lms.pagination; the
+                                    credential's `id` is the cursor)
 - GET  /credentials/{id}/pdf        the certificate PDF (holder, their partner admin,
                                     programme staff; others 404); 410 `credential_revoked`
 - GET  /credentials/{id}/openbadge  Open Badges 3.0 `OpenBadgeCredential` (JSON-LD,
@@ -28,10 +30,11 @@ from typing import Literal
 
 from django.http import JsonResponse
 from django.urls import reverse
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from lms import permissions
+from lms.pagination import PageParams, list_page, page_of
 
 from . import openbadges, selectors, services, views
 
@@ -79,10 +82,16 @@ def credential_verify(request, public_id: str):
     return selectors.credential_public_payload(credential)
 
 
-@router.get("/me/credentials", response=list[CredentialMineOut], summary="Your credentials")
-def credential_list_mine(request):
+@router.get(
+    "/me/credentials",
+    response={200: page_of(CredentialMineOut), 400: ErrorOut},
+    summary="Your credentials",
+)
+def credential_list_mine(request, page: Query[PageParams]):
+    """Newest first, paginated (the credential's `id` is the cursor)."""
+    items, has_more = selectors.credential_page_for_holder(person=request.auth, page=page)
     rows = []
-    for item in selectors.credential_list_for_holder(person=request.auth):
+    for item in items:
         credential = item.credential
         rows.append(
             {
@@ -95,7 +104,7 @@ def credential_list_mine(request):
                 "add_to_profile_url": item.add_to_profile_url,
             }
         )
-    return rows
+    return list_page(rows, has_more)
 
 
 @router.get(

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,6 +40,7 @@ from exams.projects import selectors as project_selectors
 from lms import permissions
 from lms.errors import DomainError, NotFound
 from lms.models import User
+from lms.pagination import PageParams, paginate
 from lms.types import AnyUser
 
 from . import rules
@@ -109,15 +110,38 @@ class HolderCredential:
     can_renew_now: bool
 
 
+CREDENTIAL_ORDER = ("-issued_at", "-id")
+
+
+def _holder_credentials(person: User) -> QuerySet[Credential]:
+    return Credential.objects.filter(person=person).select_related(
+        "certification__exam", "certification__renewal_exam"
+    )
+
+
 def credential_list_for_holder(
     *, person: User, now: datetime | None = None
 ) -> list[HolderCredential]:
+    """The person's credentials, newest first."""
+    return _holder_rows(list(_holder_credentials(person).order_by(*CREDENTIAL_ORDER)), now)
+
+
+def credential_page_for_holder(
+    *, person: User, page: PageParams, now: datetime | None = None
+) -> tuple[list[HolderCredential], bool]:
+    """One page of `credential_list_for_holder`; the cursor is a credential's
+    public id (its `id` in the API), and whether more follow."""
+    credentials, has_more = paginate(
+        _holder_credentials(person), page, order=CREDENTIAL_ORDER, cursor_field="public_id"
+    )
+    return _holder_rows(credentials, now), has_more
+
+
+def _holder_rows(credentials: list[Credential], now: datetime | None) -> list[HolderCredential]:
     now = now or timezone.now()
     issuer = issuer_name()
     rows = []
-    for credential in Credential.objects.filter(person=person).select_related(
-        "certification__exam", "certification__renewal_exam"
-    ):
+    for credential in credentials:
         url = verification_url(credential.public_id)
         certification = credential.certification
         status = status_of(credential, now=now)

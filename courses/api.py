@@ -5,14 +5,16 @@ the API root). Only live courses and lessons the caller may see exist here;
 anything else answers 404 (`course_not_found`, `lesson_not_found`). Bad
 parameters answer 422 `validation_error`. Errors come from lms.api's handlers.
 
-- GET  /courses                   catalogue (filters `kind`, `level`, `certification`, `q`)
+- GET  /courses                   catalogue (filters `kind`, `level`, `certification`, `q`),
+                                  paginated (lms.pagination; the course id is the cursor)
 - GET  /courses/{slug}            one course with its lessons and the caller's progress
 - POST /courses/{slug}/enrolment  enrol: 201 new, 200 already enrolled (same enrolment)
 - POST /lessons/{id}/completion   complete a lesson (enrols automatically, see
                                   courses.services): 201 new, 200 already complete
 - GET  /me/progress               the caller's dashboard
 - GET  /paths/{slug}              a learning path with your state on each step
-- GET  /events                    upcoming sessions (join link only for seat holders)
+- GET  /events                    upcoming sessions (join link only for seat holders),
+                                  paginated (the event id is the cursor)
 - POST /events/{id}/registration  register: 201 (seat or waitlist), 200 already registered
 - DELETE /events/{id}/registration  cancel: 204; the first waitlisted person gets the seat
 """
@@ -21,6 +23,8 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Path, Query, Router, Schema, Status
+
+from lms.pagination import PageParams, list_page, page_of
 
 from . import selectors, services
 
@@ -148,9 +152,15 @@ def _course_progress(item: selectors.CourseProgress) -> dict:
 Slug = Path(..., min_length=1, max_length=255, pattern=SLUG_PATTERN)
 
 
-@router.get("/courses", response=list[CourseOut], summary="The course catalogue")
-def course_list(request, filters: Query[CatalogueQuery]):
-    return selectors.course_list_for_catalogue(
+@router.get(
+    "/courses",
+    response={200: page_of(CourseOut), 400: ErrorOut},
+    summary="The course catalogue",
+)
+def course_list(request, filters: Query[CatalogueQuery], page: Query[PageParams]):
+    """In catalogue order, paginated (the course `id` is the cursor)."""
+    cards, has_more = selectors.course_page_for_catalogue(
+        page=page,
         filters=selectors.CatalogueFilters(
             kind=filters.kind or "",
             level=filters.level or "",
@@ -159,6 +169,7 @@ def course_list(request, filters: Query[CatalogueQuery]):
         query=filters.q,
         user=request.auth,
     )
+    return list_page(cards, has_more)
 
 
 @router.get(
@@ -340,10 +351,17 @@ def _registration(request, event_id: int, registration) -> dict:
     }
 
 
-@router.get("/events", response=list[EventOut], tags=["events"], summary="Upcoming sessions")
-def event_list(request):
-    """The join link is filled in only for sessions where you hold a seat."""
-    return selectors.event_list_upcoming(user=request.auth)
+@router.get(
+    "/events",
+    response={200: page_of(EventOut), 400: ErrorOut},
+    tags=["events"],
+    summary="Upcoming sessions",
+)
+def event_list(request, page: Query[PageParams]):
+    """Soonest first, paginated (the event `id` is the cursor). The join link is
+    filled in only for sessions where you hold a seat."""
+    cards, has_more = selectors.event_page_upcoming(user=request.auth, page=page)
+    return list_page(cards, has_more)
 
 
 @router.post(

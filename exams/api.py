@@ -2,7 +2,8 @@
 
 Public contract (clients depend on it: keep paths and fields):
 
-- GET  /exams                              published exams with the caller's next attempt time
+- GET  /exams                              published exams with the caller's next attempt time,
+                                           paginated (lms.pagination; the exam id is the cursor)
 - POST /exams/{slug}/attempts              201 new attempt, 200 the one in progress;
                                            409 `retake_too_soon` (+ `available_at`),
                                            `attempts_exhausted`, `already_certified`
@@ -39,11 +40,12 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
-from ninja import Field, Path, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictInt, model_validator
 
 from lms.api_auth import BearerTokenAuth, CsrfSessionAuth
 from lms.errors import DomainError
+from lms.pagination import PageParams, list_page, page_of
 
 from . import selectors, services
 from .models import MAX_CHOICES
@@ -60,6 +62,7 @@ class ErrorOut(Schema):
 
 
 class ExamOut(Schema):
+    id: int
     slug: str
     title: str
     question_count: int
@@ -157,24 +160,35 @@ def _attempt_payload(attempt) -> dict:
     }
 
 
-@router.get("/exams", response=list[ExamOut], summary="Published exams and your next attempt")
-def exam_list(request):
-    cards = selectors.exam_list_for_learner(person=request.auth, now=timezone.now())
-    return [
-        {
-            "slug": card.slug,
-            "title": card.title,
-            "question_count": card.question_count,
-            "time_limit_minutes": card.exam.time_limit_minutes,
-            "pass_mark_percent": card.exam.pass_mark_percent,
-            "next_attempt_available_at": card.next_attempt_available_at,
-            "can_start": card.can_start,
-            "reason": card.reason,
-            "code": card.code,
-            "in_progress_attempt_id": card.in_progress_attempt_id,
-        }
-        for card in cards
-    ]
+@router.get(
+    "/exams",
+    response={200: page_of(ExamOut), 400: ErrorOut},
+    summary="Published exams and your next attempt",
+)
+def exam_list(request, page: Query[PageParams]):
+    """By title, paginated (the exam's `id` is the cursor)."""
+    cards, has_more = selectors.exam_page_for_learner(
+        person=request.auth, now=timezone.now(), page=page
+    )
+    return list_page(
+        [
+            {
+                "id": card.exam.pk,
+                "slug": card.slug,
+                "title": card.title,
+                "question_count": card.question_count,
+                "time_limit_minutes": card.exam.time_limit_minutes,
+                "pass_mark_percent": card.exam.pass_mark_percent,
+                "next_attempt_available_at": card.next_attempt_available_at,
+                "can_start": card.can_start,
+                "reason": card.reason,
+                "code": card.code,
+                "in_progress_attempt_id": card.in_progress_attempt_id,
+            }
+            for card in cards
+        ],
+        has_more,
+    )
 
 
 @router.post(

@@ -27,11 +27,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db.models import Count, Q, Sum, TextField
+from django.db.models import Count, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast
 
 from lms.errors import DomainError, NotFound
 from lms.models import User
+from lms.pagination import PageParams, paginate
 
 from . import csv_io, gift, moodle_xml, rules
 from . import item_analysis as ia
@@ -140,13 +141,27 @@ class ExamCard:
         return self.exam.title
 
 
+EXAM_ORDER = ("title", "id")
+
+
+def _published_exams() -> QuerySet[Exam]:
+    return Exam.objects.filter(is_published=True).annotate(question_count=Sum("blueprint__count"))
+
+
 def exam_list_for_learner(*, person: User, now: datetime) -> list[ExamCard]:
     """Published exams with the learner's availability (3 queries + certified checks)."""
-    exams = list(
-        Exam.objects.filter(is_published=True)
-        .annotate(question_count=Sum("blueprint__count"))
-        .order_by("title", "pk")
-    )
+    return _exam_cards(person, list(_published_exams().order_by(*EXAM_ORDER)), now)
+
+
+def exam_page_for_learner(
+    *, person: User, now: datetime, page: PageParams
+) -> tuple[list[ExamCard], bool]:
+    """One page of `exam_list_for_learner` (the exam id is the cursor), and whether more follow."""
+    exams, has_more = paginate(_published_exams(), page, order=EXAM_ORDER)
+    return _exam_cards(person, exams, now), has_more
+
+
+def _exam_cards(person: User, exams: list[Exam], now: datetime) -> list[ExamCard]:
     finished: dict[int, list[datetime]] = defaultdict(list)
     open_attempts: dict[int, tuple[int, datetime]] = {}
     for exam_id, pk, status, submitted_at, deadline in Attempt.objects.filter(
@@ -168,7 +183,8 @@ def exam_list_for_learner(*, person: User, now: datetime) -> list[ExamCard]:
         cards.append(
             ExamCard(
                 exam=exam,
-                question_count=exam.question_count or 0,
+                # annotated by _published_exams
+                question_count=getattr(exam, "question_count", 0) or 0,
                 can_start=decision.allowed or open_attempt is not None,
                 next_attempt_available_at=decision.available_at,
                 code=decision.code,

@@ -8,10 +8,13 @@ Every answer that is not a success is `{"detail": str, "code": str}` (plus
 | 400 | `malformed_json` (a JSON body that is not JSON, or nested deeper than |
 |     | MAX_JSON_DEPTH), `bad_request` (any other unreadable body: a multipart |
 |     | body with no or a broken boundary, a bad Content-Length) |
+|     | `invalid_cursor` (lms.pagination: both cursors, or one not in the list) |
 | 401 | `not_authenticated`, `invalid_credentials`, `invalid_token`, `token_expired`, |
 |     | `token_revoked`, `otp_required` (the account needs a second factor: send `otp`), |
 |     | `otp_invalid` (wrong, used or malformed `otp`) |
-| 403 | `csrf_failed`, `permission_denied`, `email_unconfirmed` |
+|     | `invalid_api_key`, `api_key_expired`, `api_key_revoked` (company API keys) |
+| 403 | `csrf_failed`, `permission_denied`, `email_unconfirmed`, `insufficient_scope` |
+|     | (a company API key without the scope), `partner_suspended` |
 | 404 | `not_found` (also unknown paths under /api/v1/) |
 | 405 | `method_not_allowed` |
 | 409 | `conflict` and the codes of `lms.errors.Conflict` raised by services |
@@ -57,7 +60,7 @@ from django.http import Http404, HttpResponseNotAllowed, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, re_path
-from ninja import Field, NinjaAPI, Path, Schema, Status, Swagger
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import AfterValidator, ConfigDict, field_validator
 
@@ -72,6 +75,7 @@ from lms.api_input import (
 )
 from lms.errors import DomainError
 from lms.models import ApiToken
+from lms.pagination import PageParams, list_page, page_of, paginate
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +127,9 @@ class AcademyAPI(NinjaAPI):
     def _guard_view(self, view):
         @functools.wraps(view)
         def guarded(request, *args, **kwargs):
+            # A registered bearer authenticator (partners' company API keys) sets
+            # it to the key; every other caller reads None, never AttributeError.
+            request.api_key = None
             try:
                 read_body_limited(request, settings.API_MAX_BODY_BYTES)
                 check_multipart_boundary(request)
@@ -400,9 +407,18 @@ def _check_token_otp(request, user, otp: str | None) -> None:
         )
 
 
-@api.get("/auth/tokens", response=list[TokenOut], tags=["auth"], summary="Your API tokens")
-def auth_token_list(request):
-    return list(tokens.token_list_for_user(user=request.auth))
+@api.get(
+    "/auth/tokens",
+    response={200: page_of(TokenOut), 400: ErrorOut},
+    tags=["auth"],
+    summary="Your API tokens",
+)
+def auth_token_list(request, page: Query[PageParams]):
+    """Newest first, paginated (the token's `id` is the cursor)."""
+    rows, has_more = paginate(
+        tokens.token_list_for_user(user=request.auth), page, order=("-created_at", "-id")
+    )
+    return list_page(rows, has_more)
 
 
 @api.delete(

@@ -4,6 +4,11 @@ Contract:
 - `BearerTokenAuth`: `Authorization: Bearer <token>` with a personal API token
   (lms.tokens). A bad, expired or revoked token is refused with 401 and its
   own code right away; it never falls back to the session.
+  A token that starts with a prefix registered by a higher app
+  (`register_bearer_authenticator`, e.g. partners' company API keys `pak_`)
+  goes to that app's authenticator instead, which returns the principal (or
+  raises a DomainError) and says what the request acts for through attributes
+  it sets on the request (partners: `request.api_key`).
 - `CsrfSessionAuth`: the browser's Django session. Unsafe methods (POST,
   PATCH, PUT, DELETE) must carry the CSRF token (`X-CSRFToken` header), or
   the request gets 403 `csrf_failed`. A request without a signed-in session
@@ -20,6 +25,8 @@ Contract:
   password).
 """
 
+from collections.abc import Callable
+
 from django.contrib.auth import authenticate
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
@@ -28,10 +35,26 @@ from .errors import DomainError
 from .throttle import login_succeeded, throttled
 from .tokens import token_authenticate
 
+_bearer_authenticators: dict[str, Callable] = {}
+
+
+def register_bearer_authenticator(prefix: str, authenticate: Callable) -> None:
+    """Let a higher app authenticate bearer tokens that start with `prefix`.
+
+    `authenticate(request, token)` returns the principal that becomes
+    `request.auth` (truthy), or raises a DomainError (401 with its own code,
+    404 where the credential may not be used). Apps register in `ready()`.
+    """
+    _bearer_authenticators[prefix] = authenticate
+
 
 class BearerTokenAuth(HttpBearer):
     def authenticate(self, request, token: str):
-        user = token_authenticate(token.strip())
+        token = token.strip()
+        for prefix, extra in _bearer_authenticators.items():
+            if token.startswith(prefix):
+                return extra(request, token)
+        user = token_authenticate(token)
         # Code below the API reads request.user; make it the token's owner.
         request.user = user
         return user

@@ -12,7 +12,8 @@ The order is the list's own (`order`, e.g. `("-issued_at", "id")`; the last
 key must be unique) and the page resumes after the cursor object's sort key
 (keyset, so a page costs the same at any depth). Reading a page is one query
 (plus one to find the cursor object when there is a cursor), whatever the
-page size.
+page size. The cursor is the object's primary key unless the list shows
+another field as its `id` (`cursor_field`, e.g. a credential's public id).
 
     @router.get("/things", response=page_of(ThingOut))
     def things(request, page: Query[PageParams]):
@@ -26,7 +27,7 @@ from functools import cache
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet
 from ninja import Field, Schema
 from pydantic import create_model
 
@@ -90,8 +91,28 @@ def _after(order: tuple[str, ...], values: dict[str, Any], *, reverse: bool) -> 
     return condition
 
 
+MAX_INTEGER_ID = 2**63 - 1
+
+
+def _storable_cursor(queryset: QuerySet[Any], cursor_field: str, cursor: str) -> bool:
+    """False for a cursor the cursor field's column could not even hold: an
+    integer id beyond 64 bits is a database error (SQLite: OverflowError;
+    PostgreSQL: an aborted transaction), not an unknown object."""
+    opts = queryset.model._meta
+    field = opts.pk if cursor_field == "pk" else opts.get_field(cursor_field)
+    while field.is_relation:  # a multi-table child's pk points at its parent's
+        field = field.target_field
+    if isinstance(field, IntegerField):
+        return cursor.isascii() and cursor.isdigit() and 0 < int(cursor) <= MAX_INTEGER_ID
+    return True
+
+
 def paginate(
-    queryset: QuerySet[Any], page: PageParams, *, order: tuple[str, ...]
+    queryset: QuerySet[Any],
+    page: PageParams,
+    *,
+    order: tuple[str, ...],
+    cursor_field: str = "pk",
 ) -> tuple[list[Any], bool]:
     """One page of `queryset` in `order`, and whether there is more beyond it.
 
@@ -105,10 +126,12 @@ def paginate(
     ordered = queryset
     if cursor is not None:
         fields = [key.lstrip("-") for key in order]
-        try:
-            values = queryset.filter(pk=cursor).values(*fields).first()
-        except (ValueError, TypeError, DjangoValidationError):
-            values = None
+        values = None
+        if _storable_cursor(queryset, cursor_field, cursor):
+            try:
+                values = queryset.filter(**{cursor_field: cursor}).values(*fields).first()
+            except (ValueError, TypeError, DjangoValidationError):
+                values = None
         if values is None:
             raise InvalidCursor("That cursor is not an object of this list.")
         ordered = ordered.filter(_after(order, values, reverse=backwards))

@@ -27,6 +27,11 @@ back up:
                    the Programme admin menu (`wagtail_hooks`).
 - `agreements/`    partner agreement versions and the one in force
                    (`services`); their admin screens (`wagtail_hooks`).
+- `api_keys/`      company API keys (`pak_…`): make, authenticate, revoke
+                   (`services`, `selectors`); who may use the partner
+                   endpoints, people or keys with scopes (`policies`); `api`,
+                   the portal page (`views`, `forms`, `urls`) and the API keys
+                   admin screen (`wagtail_hooks`).
 - `membership/`    partner companies and memberships (`services`,
                    `selectors`), who may see and manage them (`policies`,
                    also the staff-only admin policy), the Partners admin menu.

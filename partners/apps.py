@@ -15,6 +15,15 @@ class PartnersConfig(AppConfig):
 
         # GET /api/v1/me shows the person's partner and role.
         register_me_extension(selectors.me_partner_fields)
+
+        # Company API keys (`Authorization: Bearer pak_…`) act for their partner;
+        # a terminated partner's keys are revoked with the termination.
+        from lms.api_auth import register_bearer_authenticator
+
+        from .api_keys.policies import authenticate_api_key
+        from .api_keys.services import KEY_PREFIX
+
+        register_bearer_authenticator(KEY_PREFIX, authenticate_api_key)
         expiry_reminder_sent.connect(
             send_admin_copy_of_expiry_reminder, dispatch_uid="partners-admin-expiry-copy"
         )
@@ -38,6 +47,10 @@ class PartnersConfig(AppConfig):
         signals.membership_changed.connect(
             receivers.recompute_for_membership_changed,
             dispatch_uid="partners-status-membership-changed",
+        )
+        signals.partner_status_changed.connect(
+            receivers.revoke_api_keys_of_terminated_partner,
+            dispatch_uid="partners-api-keys-terminated",
         )
         signals.partner_tracks_changed.connect(
             receivers.recompute_for_tracks_changed,

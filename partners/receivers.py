@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 
 from lms.outbox import SEND_EMAIL, outbox_enqueue
 
+from .api_keys.services import TERMINATED, api_keys_revoke_all
 from .membership.selectors import membership_current_for, partner_admins_current
 
 logger = logging.getLogger(__name__)
@@ -124,19 +125,8 @@ def check_requirements_for_membership_saved(
     schedule_requirements_check(instance.partner_id)
 
 
-def api_keys_revoker(revoke_all):
-    """A `partner_status_changed` receiver that revokes every company API key of
-    a terminated partner with `revoke_all(partner=..., reason=...)`.
-
-    The company API keys feature connects it (partners.apps.ready):
-    `signals.partner_status_changed.connect(api_keys_revoker(api_keys_revoke_all),
-    weak=False, dispatch_uid="partners-api-keys-termination")`. The signal is sent
-    inside the transition's transaction, so the revocation commits or rolls back
-    with the termination.
-    """
-
-    def revoke_on_termination(sender, *, partner, to_state, reason, **kwargs) -> None:
-        if to_state == "terminated":
-            revoke_all(partner=partner, reason=reason)
-
-    return revoke_on_termination
+def revoke_api_keys_of_terminated_partner(sender, partner, to_state, reason="", **kwargs) -> int:
+    """A terminated partner's company API keys end with it (same transaction)."""
+    if to_state != TERMINATED:
+        return 0
+    return api_keys_revoke_all(partner=partner, reason=f"Partner terminated: {reason}"[:200])

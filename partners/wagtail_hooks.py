@@ -11,9 +11,11 @@ permission policies and log actions:
   partners.lifecycle.wagtail_hooks
 - "Applications" (applications, agreement versions):
   partners.applications.wagtail_hooks, partners.agreements.wagtail_hooks
+- "API keys" (every partner's company API keys; revoke): partners.api_keys.wagtail_hooks
 """
 
 from .agreements import wagtail_hooks as agreements_wagtail_hooks  # noqa: F401
+from .api_keys import wagtail_hooks as api_keys_wagtail_hooks  # noqa: F401
 from .applications import wagtail_hooks as applications_wagtail_hooks  # noqa: F401
 from .lifecycle import wagtail_hooks as lifecycle_wagtail_hooks  # noqa: F401
 from .membership import wagtail_hooks as membership_wagtail_hooks  # noqa: F401

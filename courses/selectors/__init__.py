@@ -21,6 +21,7 @@ from .events import (
     EventCard,
     event_get_for,
     event_list_upcoming,
+    event_page_upcoming,
     event_seat_holders,
 )
 from .learning import (
@@ -45,6 +46,7 @@ from .learning import (
     course_get_for_learner,
     course_get_live,
     course_list_for_catalogue,
+    course_page_for_catalogue,
     dashboard_for,
     hidden_paths_for,
     learning_path_for,
@@ -64,6 +66,8 @@ __all__ = [
     "MAX_ID",
     "event_get_for",
     "event_list_upcoming",
+    "event_page_upcoming",
+    "course_page_for_catalogue",
     "event_seat_holders",
     "BUSINESS_FOUNDATIONS_SLUG",
     "CatalogueFilters",

@@ -9,7 +9,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import QuerySet
+from django.utils import timezone
+
 from lms.errors import NotFound
+from lms.pagination import PageParams, paginate
 from lms.types import AnyUser
 
 from ..models import (
@@ -96,17 +100,28 @@ def _event_cards(user: AnyUser, events: list[Event]) -> list[EventCard]:
     return cards
 
 
-def event_list_upcoming(*, user: AnyUser, now: datetime | None = None) -> list[EventCard]:
-    """Sessions not cancelled and not over yet, soonest first, with the user's status."""
-    from django.utils import timezone
+def _upcoming(now: datetime | None) -> QuerySet[Event]:
 
     now = now or timezone.now()
-    events = list(
-        Event.objects.filter(cancelled_at__isnull=True, ends_at__gt=now)
-        .select_related("instructor", "course")
-        .order_by("starts_at", "pk")
+    return Event.objects.filter(cancelled_at__isnull=True, ends_at__gt=now).select_related(
+        "instructor", "course"
     )
-    return _event_cards(user, events)
+
+
+EVENT_ORDER = ("starts_at", "id")
+
+
+def event_list_upcoming(*, user: AnyUser, now: datetime | None = None) -> list[EventCard]:
+    """Sessions not cancelled and not over yet, soonest first, with the user's status."""
+    return _event_cards(user, list(_upcoming(now).order_by(*EVENT_ORDER)))
+
+
+def event_page_upcoming(
+    *, user: AnyUser, page: PageParams, now: datetime | None = None
+) -> tuple[list[EventCard], bool]:
+    """One page of `event_list_upcoming` (the event id is the cursor), and whether more follow."""
+    events, has_more = paginate(_upcoming(now), page, order=EVENT_ORDER)
+    return _event_cards(user, events), has_more
 
 
 MAX_ID = 2**63 - 1  # larger ids overflow the database's integer column

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Length, Substr
 from django.http import QueryDict
 from wagtail.models import Page, PageViewRestriction
@@ -19,6 +19,7 @@ from wagtail.query import PageQuerySet
 
 from lms.errors import NotFound
 from lms.models import User
+from lms.pagination import PageParams, paginate
 from lms.permissions import role_names
 from lms.types import AnyUser
 
@@ -207,14 +208,11 @@ def clean_query(query: str | None) -> str:
     return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
 
 
-def course_list_for_catalogue(
-    *, filters: CatalogueFilters | None = None, query: str = "", user: AnyUser | None = None
-) -> list[CourseCard]:
-    """Live courses in catalogue order, filtered and (if `query`) searched in
-    course and lesson text; `enrolled`/`completed` are the user's."""
+def _catalogue_queryset(
+    filters: CatalogueFilters | None, query: str, hidden: list[str]
+) -> QuerySet[CoursePage]:
     filters = filters or CatalogueFilters()
-    hidden = hidden_paths_for(user)
-    courses = _live_courses(hidden)
+    courses: QuerySet[CoursePage] = _live_courses(hidden)
     for name in ("kind", "level", "certification"):
         value = getattr(filters, name)
         if value:
@@ -222,10 +220,14 @@ def course_list_for_catalogue(
     query = clean_query(query)
     if query:
         courses = courses.filter(pk__in=_search_course_ids(query, hidden))
-    courses = list(courses.order_by("path"))
+    return courses
+
+
+def _catalogue_cards(
+    courses: list[CoursePage], hidden: list[str], user: AnyUser | None
+) -> list[CourseCard]:
     if not courses:
         return []
-
     counts = dict(
         LessonPage.objects.live()
         .filter(visible_q(hidden))
@@ -245,6 +247,36 @@ def course_list_for_catalogue(
             ).values_list("course_id", "completed_at")
         }
     return [_card(course, counts.get(course.path, 0), states.get(course.pk)) for course in courses]
+
+
+def course_list_for_catalogue(
+    *, filters: CatalogueFilters | None = None, query: str = "", user: AnyUser | None = None
+) -> list[CourseCard]:
+    """Live courses in catalogue order, filtered and (if `query`) searched in
+    course and lesson text; `enrolled`/`completed` are the user's."""
+    hidden = hidden_paths_for(user)
+    courses = list(_catalogue_queryset(filters, query, hidden).order_by("path"))
+    return _catalogue_cards(courses, hidden, user)
+
+
+CATALOGUE_ORDER = ("path",)  # a page's tree path is unique: the catalogue's order
+
+
+def course_page_for_catalogue(
+    *,
+    page: PageParams,
+    filters: CatalogueFilters | None = None,
+    query: str = "",
+    user: AnyUser | None = None,
+) -> tuple[list[CourseCard], bool]:
+    """One page of `course_list_for_catalogue` (the course id is the cursor) and
+    whether more follow; a cursor must be a course of this list under the same
+    filters and search."""
+    hidden = hidden_paths_for(user)
+    courses, has_more = paginate(
+        _catalogue_queryset(filters, query, hidden), page, order=CATALOGUE_ORDER
+    )
+    return _catalogue_cards(courses, hidden, user), has_more
 
 
 # --- course -------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Public contract (clients depend on it: keep paths and fields):
 
 - GET  /projects                          published briefs with their rubric and the
-                                          caller's latest submission
+                                          caller's latest submission, paginated
+                                          (lms.pagination; the project id is the cursor)
 - POST /projects/{slug}/submissions       multipart: `files` (repeatable), `repository_url`,
                                           `notes` → 201 `{id, status}`; 413 `file_too_large`,
                                           415 `unsupported_file_type`, 422 `unsafe_archive`,
@@ -14,7 +15,7 @@ Public contract (clients depend on it: keep paths and fields):
                                           content type
 - GET  /submissions/{id}                  status, files, and per-criterion feedback once
                                           decided (the learner, its graders, staff)
-- GET  /review-queue                      instructors: open work, oldest first
+- GET  /review-queue                      instructors: open work, oldest first, paginated
 - POST /submissions/{id}/claim            instructors: 200 `{id, status, claimed_until}`;
                                           409 `already_claimed`, `already_decided`,
                                           `own_submission`, `already_reviewed`
@@ -37,11 +38,12 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Field, Path, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from lms.api_auth import BearerTokenAuth, CsrfSessionAuth
 from lms.errors import DomainError
+from lms.pagination import PageParams, list_page, page_of
 
 from ..models import ProjectBrief, Submission
 from . import selectors as project_selectors
@@ -84,6 +86,7 @@ class SubmissionRefOut(Schema):
 
 
 class ProjectOut(Schema):
+    id: int
     slug: str
     title: str
     summary: str
@@ -192,6 +195,7 @@ class ReviewResultOut(Schema):
 def _brief_payload(card: project_selectors.BriefCard) -> dict:
     brief = card.brief
     return {
+        "id": brief.pk,
         "slug": brief.slug,
         "title": brief.title,
         "summary": brief.summary,
@@ -268,9 +272,15 @@ def _submission_payload(viewer, submission: Submission) -> dict:
     }
 
 
-@router.get("/projects", response=list[ProjectOut], summary="Published projects and your status")
-def project_list(request):
-    return [_brief_payload(card) for card in project_selectors.brief_cards_for(person=request.auth)]
+@router.get(
+    "/projects",
+    response={200: page_of(ProjectOut), 400: ErrorOut},
+    summary="Published projects and your status",
+)
+def project_list(request, page: Query[PageParams]):
+    """By title, paginated (the project's `id` is the cursor)."""
+    cards, has_more = project_selectors.brief_page_for(person=request.auth, page=page)
+    return list_page([_brief_payload(card) for card in cards], has_more)
 
 
 def _check_declared_length(request, limit: int) -> None:
@@ -400,27 +410,34 @@ def submission_get(request, submission_id: int = SubmissionId):
 
 @router.get(
     "/review-queue",
-    response={200: list[QueueItemOut], 404: ErrorOut},
+    response={200: page_of(QueueItemOut), 400: ErrorOut, 404: ErrorOut},
     summary="Open submissions to grade, oldest first (instructors)",
 )
-def review_queue(request):
+def review_queue(request, page: Query[PageParams]):
+    """Paginated (the submission `id` is the cursor)."""
     project_services.check_grader(request.auth)
     now = timezone.now()
-    return [
-        {
-            "id": s.pk,
-            "project": s.brief.slug,
-            "project_title": s.brief.title,
-            "status": s.status,
-            "created_at": s.created_at,
-            "needs_second_review": s.needs_second_review,
-            "claimed_by_me": s.claimed_by_id == request.auth.pk
-            and project_selectors.claim_is_live(s, now),
-            "claimed_until": s.claim_expires_at if s.claimed_by_id == request.auth.pk else None,
-            "learner": learner_for(request.auth, s),
-        }
-        for s in project_selectors.review_queue_for(grader=request.auth, now=now)
-    ]
+    submissions, has_more = project_selectors.review_queue_page_for(
+        grader=request.auth, now=now, page=page
+    )
+    return list_page(
+        [
+            {
+                "id": s.pk,
+                "project": s.brief.slug,
+                "project_title": s.brief.title,
+                "status": s.status,
+                "created_at": s.created_at,
+                "needs_second_review": s.needs_second_review,
+                "claimed_by_me": s.claimed_by_id == request.auth.pk
+                and project_selectors.claim_is_live(s, now),
+                "claimed_until": s.claim_expires_at if s.claimed_by_id == request.auth.pk else None,
+                "learner": learner_for(request.auth, s),
+            }
+            for s in submissions
+        ],
+        has_more,
+    )
 
 
 @router.post(

@@ -22,10 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from lms.errors import NotFound
 from lms.models import User
+from lms.pagination import PageParams, paginate
 from lms.permissions import is_instructor, is_programme_staff
 from lms.types import AnyUser
 
@@ -58,12 +59,16 @@ def _rubric_prefetch() -> Prefetch[str, QuerySet[RubricCriterion], str]:
     )
 
 
+BRIEF_ORDER = ("title", "id")
+
+
+def _briefs_published() -> QuerySet[ProjectBrief]:
+    briefs: QuerySet[ProjectBrief] = ProjectBrief.objects.filter(is_published=True)
+    return briefs
+
+
 def brief_list_published() -> list[ProjectBrief]:
-    return list(
-        ProjectBrief.objects.filter(is_published=True)
-        .order_by("title", "pk")
-        .prefetch_related(_rubric_prefetch())
-    )
+    return list(_briefs_published().order_by(*BRIEF_ORDER).prefetch_related(_rubric_prefetch()))
 
 
 def brief_get_published(*, slug: str) -> ProjectBrief:
@@ -106,7 +111,17 @@ class BriefCard:
 
 def brief_cards_for(*, person: User) -> list[BriefCard]:
     """Published briefs with the person's latest submission of each (3 queries)."""
-    briefs = brief_list_published()
+    return _brief_cards(person, brief_list_published())
+
+
+def brief_page_for(*, person: User, page: PageParams) -> tuple[list[BriefCard], bool]:
+    """One page of `brief_cards_for` (the brief id is the cursor), and whether more follow."""
+    briefs, has_more = paginate(_briefs_published(), page, order=BRIEF_ORDER)
+    prefetch_related_objects(briefs, _rubric_prefetch())
+    return _brief_cards(person, briefs), has_more
+
+
+def _brief_cards(person: User, briefs: list[ProjectBrief]) -> list[BriefCard]:
     latest: dict[int, Submission] = {}
     for submission in Submission.objects.filter(
         person=person, brief__in=[b.pk for b in briefs]
@@ -175,7 +190,10 @@ def submission_file_get_for_viewer(*, user: AnyUser, file_id: int) -> Submission
     return file
 
 
-def _review_queue(*, grader: User, now: datetime) -> QuerySet[Submission]:
+QUEUE_ORDER = ("created_at", "id")
+
+
+def _review_queue(grader: User, now: datetime) -> QuerySet[Submission]:
     free = Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now) | Q(claimed_by=grader)
     return (
         Submission.objects.filter(status__in=OPEN_SUBMISSION_STATUSES)
@@ -185,21 +203,25 @@ def _review_queue(*, grader: User, now: datetime) -> QuerySet[Submission]:
     )
 
 
-def review_queue_for(*, grader: User, now: datetime) -> list[Submission]:
-    return list(
-        _review_queue(grader=grader, now=now)
-        .select_related("brief", "person")
-        .order_by("created_at", "pk")
-    )
-
-
 def review_queue_summary_for(*, grader: User, now: datetime) -> tuple[int, datetime | None]:
     """How many submissions wait in `grader`'s review queue and when the oldest
     one was submitted (one query; for the admin home)."""
-    summary = _review_queue(grader=grader, now=now).aggregate(
+    summary = _review_queue(grader, now).aggregate(
         waiting=Count("pk", distinct=True), oldest=Min("created_at")
     )
     return summary["waiting"], summary["oldest"]
+
+
+def review_queue_for(*, grader: User, now: datetime) -> list[Submission]:
+    return list(_review_queue(grader, now).order_by(*QUEUE_ORDER))
+
+
+def review_queue_page_for(
+    *, grader: User, now: datetime, page: PageParams
+) -> tuple[list[Submission], bool]:
+    """One page of `review_queue_for` (the submission id is the cursor); a cursor
+    must be a submission in this grader's queue now."""
+    return paginate(_review_queue(grader, now), page, order=QUEUE_ORDER)
 
 
 def reviews_for(submission: Submission) -> list[Review]:

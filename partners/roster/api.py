@@ -1,16 +1,21 @@
 """Partner members JSON API (a ninja Router mounted by cms.api at /api/v1/).
 
 Public contract (clients depend on it: keep paths and fields). Partner admins of that
-partner and programme staff only; everyone else (and unknown slugs) 404
-`not_found`:
+partner, programme staff and the partner's company API keys with the scope named
+below; everyone else (and unknown slugs) 404 `not_found`, a key without the scope 403
+`insufficient_scope` (partners.api_keys.policies):
 
-- GET    /partners/{slug}/members              current members: `[{id, person_id, email,
-                                               name, role, started, courses_completed,
-                                               attempts_count, last_attempt, certifications}]`;
-                                               `id` is the membership id
-- POST   /partners/{slug}/invitations          `{"email", "role"?: "employee"|"admin"}` -> 201
-                                               `{id, email, role, partner, created_at,
-                                               expires_at}` (the link goes by e-mail only);
+- GET    /partners/{slug}/members              (`partner:read`) current members, admins
+                                               first, then by name, paginated
+                                               (lms.pagination): `data` holds `{id,
+                                               person_id, email, name, role, started,
+                                               courses_completed, attempts_count,
+                                               last_attempt, certifications}`; `id` is the
+                                               membership id and the cursor
+- POST   /partners/{slug}/invitations          (`members:write`) `{"email", "role"?:
+                                               "employee"|"admin"}` -> 201 `{id, email,
+                                               role, partner, created_at, expires_at}`
+                                               (the link goes by e-mail only);
                                                422 `invalid_email`/`validation_error`,
                                                409 `duplicate_invitation`, `already_member`
                                                (a member of this partner only), 403
@@ -19,21 +24,22 @@ partner and programme staff only; everyone else (and unknown slugs) 404
                                                `too_many_requests` (INVITATION_DAILY_LIMIT
                                                per day; Retry-After)
 - PATCH  /partners/{slug}/members/{member_id}  `{"role"}` -> the member; 409 `last_admin`
-- DELETE /partners/{slug}/members/{member_id}  ends the membership -> 204; 404
-                                               `member_not_found`, 409 `last_admin`
+                                               (people only: no key may change roles)
+- DELETE /partners/{slug}/members/{member_id}  (`members:write`) ends the membership
+                                               -> 204; 404 `member_not_found`, 409
+                                               `last_admin`
 """
 
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from django.utils.text import slugify
-from ninja import Field, Path, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from lms import permissions
-from lms.errors import NotFound
+from lms.pagination import PageParams, list_page, page_of
 
+from ..api_keys.policies import api_key_of, partner_for_api
 from ..invitations import services as invitations
 from ..models import Partner
 from . import selectors as roster
@@ -106,14 +112,21 @@ class RoleIn(Schema):
     role: Literal["employee", "admin"]
 
 
-def _partner_for(request, slug: str) -> Partner:
-    # What is not a slug names no partner (and NUL would be a database error on PostgreSQL).
-    if len(slug) > 80 or slug != slugify(slug):
-        raise NotFound("Not found.")
-    partner = Partner.objects.filter(slug=slug).first()
-    if partner is None or not permissions.can(request.auth, "partner.manage_members", partner):
-        raise NotFound("Not found.")
-    return partner
+def _partner_for(request, slug: str, scope: str | None) -> Partner:
+    return partner_for_api(request, slug, rule="partner.manage_members", scope=scope)
+
+
+def _acting_person(request):
+    """Who a write is recorded against: the person, or the person who made the key."""
+    key = api_key_of(request)
+    return key.created_by if key is not None else request.auth
+
+
+def _actor_label(request) -> str:
+    key = api_key_of(request)
+    if key is not None:
+        return f"API key {key.prefix}… ({key.name})"
+    return getattr(request.auth, "email", "staff")
 
 
 def _member_payload(row: roster.RosterRow) -> dict:
@@ -155,12 +168,13 @@ def _member_payload(row: roster.RosterRow) -> dict:
 
 @router.get(
     "/partners/{slug}/members",
-    response={200: list[MemberOut], 404: ErrorOut},
+    response={200: page_of(MemberOut), 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Current members of a partner with their records",
 )
-def members_list(request, slug: str):
-    partner = _partner_for(request, slug)
-    return [_member_payload(row) for row in roster.partner_roster(partner=partner)]
+def members_list(request, slug: str, page: Query[PageParams]):
+    partner = _partner_for(request, slug, "partner:read")
+    rows, has_more = roster.partner_roster_page(partner=partner, page=page)
+    return list_page([_member_payload(row) for row in rows], has_more)
 
 
 @router.post(
@@ -176,9 +190,9 @@ def members_list(request, slug: str):
     summary="Invite someone by e-mail (single-use link, expires after 7 days)",
 )
 def invitation_create(request, slug: str, payload: InvitationIn):
-    partner = _partner_for(request, slug)
+    partner = _partner_for(request, slug, "members:write")
     invitation, _token = invitations.invitation_create(
-        partner=partner, email=payload.email, role=payload.role, created_by=request.auth
+        partner=partner, email=payload.email, role=payload.role, created_by=_acting_person(request)
     )
     return Status(
         201,
@@ -195,30 +209,30 @@ def invitation_create(request, slug: str, payload: InvitationIn):
 
 @router.patch(
     "/partners/{slug}/members/{member_id}",
-    response={200: MemberOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Promote to partner admin or demote to employee",
 )
 def member_role_set(
     request, slug: str, payload: RoleIn, member_id: int = Path(..., ge=1, le=MAX_ID)
 ):
-    partner = _partner_for(request, slug)
+    partner = _partner_for(request, slug, None)
     membership = invitations.member_get(partner=partner, member_id=member_id)
     invitations.member_role_set(partner=partner, membership=membership, role=payload.role)
-    row = next(r for r in roster.partner_roster(partner=partner) if r.membership.pk == member_id)
+    row = roster.partner_roster_row(partner=partner, member_id=member_id)
     return Status(200, _member_payload(row))
 
 
 @router.delete(
     "/partners/{slug}/members/{member_id}",
-    response={204: None, 404: ErrorOut, 409: ErrorOut},
+    response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="End a membership (the person keeps their certifications)",
 )
 def member_end(request, slug: str, member_id: int = Path(..., ge=1, le=MAX_ID)):
-    partner = _partner_for(request, slug)
+    partner = _partner_for(request, slug, "members:write")
     membership = invitations.member_get(partner=partner, member_id=member_id)
     invitations.member_end(
         partner=partner,
         membership=membership,
-        reason=f"Removed by {getattr(request.auth, 'email', 'staff')} (API)",
+        reason=f"Removed by {_actor_label(request)} (API)"[:200],
     )
     return Status(204, None)

@@ -2,9 +2,11 @@
 
 Public contract (clients depend on it: keep paths and fields):
 
-- GET /partners/{slug}/status   partner admins of that partner and programme staff
-                                (lms.permissions "partner.view"); everyone else and
-                                unknown slugs 404 `not_found`. Exactly
+- GET /partners/{slug}/status   partner admins of that partner, programme staff
+                                (lms.permissions "partner.view") and the partner's
+                                API keys with `partner:read` (others: 403
+                                `insufficient_scope`); everyone else and unknown
+                                slugs 404 `not_found`. Exactly
                                 `{partner, status, tracks, benefits, history}`:
                                 `partner` {slug, name}; `status` the partner's programme
                                 status (applicant|provisional|active|suspended|
@@ -26,13 +28,10 @@ Fixed query count whatever the number of members (see partners.status.selectors)
 from datetime import date, datetime
 from typing import Literal
 
-from django.utils.text import slugify
 from ninja import Field, Path, Router, Schema
 
-from lms import permissions
-from lms.errors import NotFound
-
 from .. import benefits
+from ..api_keys.policies import partner_for_api
 from ..lifecycle.selectors import partner_status_history
 from ..models import Partner
 from .selectors import partner_status_overview
@@ -100,15 +99,10 @@ class PartnerStatusOut(Schema):
     history: list[StatusChangeOut]
 
 
-def partner_visible_or_404(user, slug: str) -> Partner:
-    """The partner if `user` may view it; NotFound for unknown slugs and everyone else."""
-    if len(slug) > 80 or slug != slugify(slug):
-        raise NotFound("Not found.")
-    partner = Partner.objects.filter(slug=slug).first()
-    if partner is None:
-        raise NotFound("Not found.")
-    permissions.check_can(user, "partner.view", partner)
-    return partner
+def partner_visible_or_404(request, slug: str, *, scope: str) -> Partner:
+    """The partner if the caller may view it (a key: with `scope`); NotFound for
+    unknown slugs and everyone else, 403 `insufficient_scope` for a key without it."""
+    return partner_for_api(request, slug, rule="partner.view", scope=scope)
 
 
 def status_payload(partner: Partner) -> dict:
@@ -164,7 +158,7 @@ def status_payload(partner: Partner) -> dict:
 
 @router.get(
     "/partners/{slug}/status",
-    response={200: PartnerStatusOut, 404: ErrorOut},
+    response={200: PartnerStatusOut, 403: ErrorOut, 404: ErrorOut},
     summary="A partner's track status, benefits and programme status history",
     by_alias=True,
 )
@@ -172,5 +166,5 @@ def partner_status(request, slug: str = Path(...)):
     """Per track: verified, the technical verification, certified individuals vs
     required, the grace deadline when at risk, the date the count would drop
     below the minimum if nobody renews, and the apps milestone."""
-    partner = partner_visible_or_404(request.auth, slug)
+    partner = partner_visible_or_404(request, slug, scope="partner:read")
     return status_payload(partner)

@@ -198,7 +198,7 @@ def test_only_staff_revoke(client, credential, learner):
 def test_my_credentials_api(client, credential, learner):
     CredentialFactory()  # someone else's
     login(client, learner)
-    body = client.get("/api/v1/me/credentials").json()
+    body = client.get("/api/v1/me/credentials").json()["data"]
     assert [row["id"] for row in body] == [credential.public_id]
     assert body[0]["pdf_url"] == f"/api/v1/credentials/{credential.public_id}/pdf"
     assert "linkedin.com/profile/add" in body[0]["add_to_profile_url"]

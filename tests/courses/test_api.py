@@ -31,12 +31,12 @@ def test_course_list_with_filters_and_search(client, bearer):
     CoursePageFactory(title="Business Foundations", kind="sales", certification="none")
     CoursePageFactory(title="Payment flows and webhooks", summary="Events and retries.")
     CoursePageFactory(title="Draft", live=False)
-    body = client.get("/api/v1/courses", headers=bearer).json()
+    body = client.get("/api/v1/courses", headers=bearer).json()["data"]
     assert [c["title"] for c in body] == ["Business Foundations", "Payment flows and webhooks"]
     assert set(body[0]) >= {"slug", "kind", "level", "certification", "lesson_count", "enrolled"}
-    sales = client.get("/api/v1/courses?kind=sales", headers=bearer).json()
+    sales = client.get("/api/v1/courses?kind=sales", headers=bearer).json()["data"]
     assert [c["slug"] for c in sales] == ["business-foundations"]
-    found = client.get("/api/v1/courses?q=retries", headers=bearer).json()
+    found = client.get("/api/v1/courses?q=retries", headers=bearer).json()["data"]
     assert [c["slug"] for c in found] == ["payment-flows-and-webhooks"]
 
 

@@ -332,7 +332,7 @@ def bearer(learner):
 
 def test_api_register_waitlist_and_cancel(client, bearer, learner):
     event = EventFactory(capacity=1)
-    listed = client.get("/api/v1/events", headers=bearer).json()
+    listed = client.get("/api/v1/events", headers=bearer).json()["data"]
     assert listed[0]["id"] == event.pk and listed[0]["join_url"] == ""
     url = f"/api/v1/events/{event.pk}/registration"
     first = client.post(url, headers=bearer)
@@ -349,7 +349,7 @@ def test_api_register_waitlist_and_cancel(client, bearer, learner):
 
     assert client.delete(url, headers=bearer).status_code == 204
     assert_error(client.delete(url, headers=bearer), 404, "registration_not_found")
-    promoted = client.get("/api/v1/events", headers=other_bearer).json()[0]
+    promoted = client.get("/api/v1/events", headers=other_bearer).json()["data"][0]
     assert promoted["status"] == "registered" and promoted["join_url"] == event.join_url
 
 
@@ -378,7 +378,8 @@ def test_past_and_cancelled_events_are_not_listed(client, bearer):
     EventFactory(title="Past", starts_at=timezone.now() - timedelta(days=2))
     EventFactory(title="Cancelled", cancelled_at=timezone.now())
     EventFactory(title="Upcoming")
-    assert [e["title"] for e in client.get("/api/v1/events", headers=bearer).json()] == ["Upcoming"]
+    listed = client.get("/api/v1/events", headers=bearer).json()["data"]
+    assert [e["title"] for e in listed] == ["Upcoming"]
 
 
 def test_instructors_may_manage_events_in_the_admin(instructor):

@@ -54,8 +54,9 @@ def test_exam_list(api, exam, learner):
     make_exam(publish=False)
     response = api.get("/exams")
     assert response.status_code == 200
-    assert response.json() == [
+    assert response.json()["data"] == [
         {
+            "id": exam.pk,
             "slug": exam.slug,
             "title": exam.title,
             "question_count": 6,
@@ -73,7 +74,7 @@ def test_exam_list(api, exam, learner):
 def test_exam_list_shows_next_attempt_time(api, exam, learner):
     body = start(api, exam)
     api.post(f"/attempts/{body['id']}/submit")
-    [card] = api.get("/exams").json()
+    [card] = api.get("/exams").json()["data"]
     assert card["can_start"] is False and card["code"] == "retake_too_soon"
     assert card["next_attempt_available_at"] is not None
     assert "24 hours" in card["reason"]
@@ -326,7 +327,7 @@ def test_exam_list_query_count_is_constant(size, learner, bearer, django_assert_
     client.get("/api/v1/exams", **bearer)
     with django_assert_num_queries(QUERIES_EXAM_LIST):
         response = client.get("/api/v1/exams", **bearer)
-    assert len(response.json()) == size
+    assert len(response.json()["data"]) == size
 
 
 QUERIES_ATTEMPT_GET = 4

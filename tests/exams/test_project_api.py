@@ -67,7 +67,7 @@ def test_project_list(api, brief):
     make_brief(is_published=False)
     response = api.get("/projects")
     assert response.status_code == 200
-    [project] = response.json()
+    [project] = response.json()["data"]
     assert project["slug"] == "payment-flow"
     assert project["max_points"] == 9 and project["pass_threshold"] == 6
     assert [len(c["levels"]) for c in project["criteria"]] == [4, 4, 4]
@@ -79,11 +79,11 @@ def test_project_list_query_count_is_flat(api, brief, learner, django_assert_num
     project_services.submission_create(person=learner, brief=brief, files=[upload()])
     # token (with its user), briefs, criteria, levels, the learner's submissions
     with django_assert_num_queries(5):
-        assert len(api.get("/projects").json()) == 1
+        assert len(api.get("/projects").json()["data"]) == 1
     for _ in range(4):
         make_brief()
     with django_assert_num_queries(5):
-        assert len(api.get("/projects").json()) == 5
+        assert len(api.get("/projects").json()["data"]) == 5
 
 
 def test_submit_and_read_back(api, brief, learner):
@@ -159,7 +159,7 @@ def test_others_get_404(api, brief, grader_api):
 
 def test_grading_flow(api, grader_api, brief, learner):
     created = api.upload("/projects/payment-flow/submissions", {"files": [upload()]}).json()
-    queue = grader_api.get("/review-queue").json()
+    queue = grader_api.get("/review-queue").json()["data"]
     assert [item["id"] for item in queue] == [created["id"]]
     assert queue[0]["learner"]["name"] == "Lee Learner"
     scores = scores_for(brief, [3, 3, 1])
@@ -206,7 +206,7 @@ def test_grading_flow(api, grader_api, brief, learner):
 def test_blind_brief_hides_learner(grader_api, learner):
     brief = make_brief(blind_grading=True)
     submission = project_services.submission_create(person=learner, brief=brief, files=[upload()])
-    [item] = grader_api.get("/review-queue").json()
+    [item] = grader_api.get("/review-queue").json()["data"]
     assert item["learner"] is None
     grader_api.post(f"/submissions/{submission.pk}/claim")
     body = grader_api.get(f"/submissions/{submission.pk}")
@@ -219,13 +219,13 @@ def test_review_queue_query_count_is_flat(grader_api, brief, django_assert_num_q
     project_services.submission_create(person=UserFactory(), brief=brief, files=[upload()])
     # token (with its user), the grader's groups, the queue
     with django_assert_num_queries(3):
-        assert len(grader_api.get("/review-queue").json()) == 1
+        assert len(grader_api.get("/review-queue").json()["data"]) == 1
     for _ in range(5):
         project_services.submission_create(
             person=UserFactory(), brief=make_brief(), repository_url="https://example.com/r"
         )
     with django_assert_num_queries(3):
-        assert len(grader_api.get("/review-queue").json()) == 6
+        assert len(grader_api.get("/review-queue").json()["data"]) == 6
 
 
 @pytest.mark.parametrize(

@@ -111,3 +111,29 @@ def test_list_shape():
     assert schema is page_of(Thing)
     body = schema(**list_page([{"id": 1}], True)).model_dump()
     assert body == {"object": "list", "data": [{"id": 1}], "has_more": True}
+
+
+@pytest.mark.parametrize("cursor", [str(2**63), str(2**70), "-1", "0", "1e3", "١٢"])
+def test_an_integer_cursor_no_column_could_hold_is_invalid_not_a_database_error(people, cursor):
+    User = get_user_model()
+    with pytest.raises(InvalidCursor):
+        paginate(User.objects.all(), PageParams(starting_after=cursor), order=ORDER)
+
+
+def test_the_cursor_may_be_another_unique_field(people):
+    User = get_user_model()
+    second = people[1]
+    rows, _ = paginate(
+        User.objects.all(),
+        PageParams(limit=2, starting_after=second.email),
+        order=ORDER,
+        cursor_field="email",
+    )
+    assert rows == people[2:4]
+    with pytest.raises(InvalidCursor):
+        paginate(
+            User.objects.all(),
+            PageParams(starting_after=str(second.pk)),
+            order=ORDER,
+            cursor_field="email",
+        )

@@ -475,20 +475,19 @@ def test_partners_created_provisional_or_active_get_their_dates_from_the_daily_j
     assert stored(active).rereview_due_at == add_months(now, 12)
 
 
-def test_the_api_keys_receiver_revokes_on_termination_only(staff_user):
-    from partners.receivers import api_keys_revoker
+def test_terminating_through_the_state_machine_revokes_the_company_keys(staff_user):
+    from partners.api_keys.services import api_key_create
+    from partners.models import ApiKey
 
-    calls = []
-    receiver = api_keys_revoker(lambda **kwargs: calls.append(kwargs))
-    signals.partner_status_changed.connect(receiver, weak=False, dispatch_uid="test-keys")
-    try:
-        partner = PartnerFactory(status="active")
-        lifecycle.partner_transition(partner=partner, to="suspended", reason="x", by=staff_user)
-        assert calls == []
-        lifecycle.partner_transition(partner=partner, to="terminated", reason="Gone", by=staff_user)
-    finally:
-        signals.partner_status_changed.disconnect(dispatch_uid="test-keys")
-    assert calls == [{"partner": partner, "reason": "Gone"}]
+    partner = PartnerFactory(status="active")
+    key, _ = api_key_create(
+        partner=partner, name="HR sync", scopes=["partner:read"], created_by=staff_user
+    )
+    lifecycle.partner_transition(partner=partner, to="suspended", reason="Late", by=staff_user)
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is None  # suspended keys still read
+    lifecycle.partner_transition(partner=partner, to="terminated", reason="Gone", by=staff_user)
+    revoked = ApiKey.objects.get(pk=key.pk)
+    assert revoked.revoked_at is not None and "Gone" in revoked.revoked_reason
 
 
 def test_reinstating_past_the_deadline_needs_a_new_one(provisional, staff_user):

@@ -128,7 +128,7 @@ def test_list_shows_only_own_tokens_without_secrets(api_client, user, token, bea
 
     response = api_client.get(LIST_URL, headers=bearer)
     assert response.status_code == 200
-    rows = response.json()
+    rows = response.json()["data"]
     assert [row["name"] for row in rows] == ["old", "ci"]
     assert set(rows[0]) == {
         "id",
