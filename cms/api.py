@@ -10,6 +10,7 @@ from courses.api import router as courses_router
 from exams.api import router as exams_router
 from exams.projects.api import router as projects_router
 from lms.api import api
+from partners.directory.api import router as partner_directory_router
 from partners.downloads.api import router as partner_downloads_router
 from partners.roster.api import router as partner_members_router
 from partners.status.api import router as partner_status_router
@@ -22,6 +23,7 @@ for router in (
     partner_members_router,
     partner_status_router,
     partner_downloads_router,
+    partner_directory_router,
 ):
     api.add_router("/", router)
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("exams/", include("exams.urls")),
     path("", include("certificates.urls")),  # /verify/<id>, /certificates/
     path("partners/", include("partners.portal.urls")),  # before partners.status.urls
+    path("partners/", include("partners.directory.urls")),  # /partners/directory/, badges
     path("partners/", include("partners.downloads.urls")),  # /partners/<slug>/downloads/
     path("partners/", include("partners.status.urls")),  # /partners/<slug>/ dashboard
 ]

@@ -11,7 +11,11 @@ Public contract (clients depend on it: keep paths and fields):
                                 `[{track, verified, technical_verification: {status:
                                 passed|expired|failed|missing, decided_on, expires_at},
                                 certified_individuals, required, at_risk_until,
-                                lapses_on, milestone: build|growth|null (apps only)}]`;
+                                lapses_on, milestone: build|growth|null (apps only),
+                                renewals_that_matter: [{member_id, name, certification,
+                                expires_on}]}]` (the current members whose counting
+                                credential expires within 180 days and whose expiry
+                                would take the track below `required`, soonest first);
                                 `benefits` `[{slug, category, name, have, select,
                                 unlocked_by}]` in the seed table's order.
 
@@ -29,7 +33,7 @@ from lms.errors import NotFound
 
 from .. import benefits
 from ..models import Partner
-from .selectors import partner_status_overview
+from .selectors import partner_renewals_that_matter, partner_status_overview
 
 router = Router(tags=["partners"])
 
@@ -50,6 +54,13 @@ class VerificationOut(Schema):
     expires_at: datetime | None
 
 
+class RenewalOut(Schema):
+    member_id: int
+    name: str
+    certification: str
+    expires_on: datetime
+
+
 class TrackOut(Schema):
     track: Literal["apps", "embedded_payments", "services", "technology"]
     verified: bool
@@ -59,6 +70,7 @@ class TrackOut(Schema):
     at_risk_until: datetime | None
     lapses_on: datetime | None
     milestone: Literal["build", "growth"] | None
+    renewals_that_matter: list[RenewalOut]
 
 
 class BenefitOut(Schema):
@@ -90,6 +102,9 @@ def partner_visible_or_404(user, slug: str) -> Partner:
 
 def status_payload(partner: Partner) -> dict:
     overview = partner_status_overview(partner=partner)
+    renewals = partner_renewals_that_matter(
+        partner=partner, tracks=[t.track for t in overview.tracks]
+    )
     have = {b.slug for b in overview.benefits_have}
     order = {b.slug: i for i, b in enumerate(benefits.BENEFITS)}
     all_benefits = sorted(
@@ -112,6 +127,15 @@ def status_payload(partner: Partner) -> dict:
                 "at_risk_until": t.at_risk_until,
                 "lapses_on": t.lapses_on,
                 "milestone": t.milestone,
+                "renewals_that_matter": [
+                    {
+                        "member_id": r.member_id,
+                        "name": r.name,
+                        "certification": r.certification,
+                        "expires_on": r.expires_on,
+                    }
+                    for r in renewals.get(t.track, [])
+                ],
             }
             for t in overview.tracks
         ],

@@ -51,6 +51,7 @@ from lms.db import bulk_insert, c_timestamp_loader
 from lms.errors import DomainError
 
 from .. import benefits, rollup
+from ..directory.selectors import badge_cache_forget
 from ..models import (
     AppMilestoneFigure,
     Membership,
@@ -173,12 +174,13 @@ def _recompute_chunk(
     # 150,000 credentials for 10,000 partners); timestamps parsed in C on PostgreSQL.
     with c_timestamp_loader():
         # Lock the partners (in pk order: no deadlocks between concurrent recomputes).
-        partner_ids = list(
+        slugs = dict(
             Partner.objects.select_for_update()
             .filter(pk__in=partner_ids)
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", "slug")
         )
+        partner_ids = list(slugs)
         if not partner_ids:
             return _ChunkResult()
         tracks: dict[int, list[str]] = defaultdict(list)
@@ -305,6 +307,10 @@ def _recompute_chunk(
         TrackStatusRecord.objects.filter(pk__in=[row[0] for row in stored.values()]).delete()
     if changes:
         TrackStatusChange.objects.bulk_create(changes, batch_size=500)
+    changed = {r.partner_id for r in (*to_create, *to_update)} | {pid for pid, _ in stored}
+    if changed:
+        forget = sorted(slugs[pid] for pid in changed)
+        transaction.on_commit(lambda: badge_cache_forget(slugs=forget))
     return _ChunkResult(
         partners=len(partner_ids),
         written=len(to_create) + len(to_update),
