@@ -9,12 +9,17 @@ Environment: BENCH_SECONDS (per measurement, default 5), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (8), DATABASE_URL (PostgreSQL instead of SQLite),
 BENCH_CERTIFICATES=0 to skip the certificate figures (about 6 minutes),
 BENCH_PARTNERS=0 to skip the partner figures (about 70 seconds),
-BENCH_WRITE=1 to also write docs/benchmarks.md.
+BENCH_WRITE=1 to also write docs/benchmarks.md, BENCH_PORT (the server's
+port; default: a free one).
 
 Two reference rows follow the baseline: one prepared SELECT and one durable
 UPDATE (autocommit) of an answer row, with nothing else (bench/urls.py). They
 show what the database alone costs a request on this machine: an answer save
 does at least that UPDATE, so its ratio cannot pass that row's.
+
+Directory rows (bench/directory.py): the partner badge served from the
+cache, the public directory API and page over 1,000 verified partners, and
+the query counts of both at 10 and at 1,000 partners.
 
 Exam rows (bench/exams.py): answer saves (PUT with a JSON body, wrk Lua
 script) in the same table; then 100 learners starting the same exam at once
@@ -113,6 +118,7 @@ def run_wrk(
 
 SELECT_ROW = "reference: one prepared SELECT of an answer row (no auth, no checks)"
 UPDATE_ROW = "reference: one durable UPDATE of an answer row (autocommit; no auth, no checks)"
+BADGE_ROW = "partner badge GET /partners/{slug}/badge.svg?track=apps (from the cache)"
 SAVE_ROW = "answer save PUT /api/v1/attempts/{id}/items/{item_id} (bearer, JSON)"
 
 
@@ -177,7 +183,7 @@ def main() -> None:
     exam_data = prepared["exams"]
     save_lua = exam_bench.save_script(exam_data, work / "answer_save.lua")
 
-    port = free_port()
+    port = int(os.environ.get("BENCH_PORT") or free_port())
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [
@@ -218,6 +224,17 @@ def main() -> None:
         ("catalogue /courses/ (signed in)", "/courses/", cookie),
         ("dashboard /dashboard/ (signed in)", "/dashboard/", cookie),
         (SAVE_ROW, f"/api/v1/attempts/{exam_data['save']['attempt']}/items/", bearer),
+        (BADGE_ROW, f"/partners/{prepared['directory']['badge_slug']}/badge.svg?track=apps", {}),
+        (
+            "directory API GET /api/v1/directory/partners (1,000 partners, 20 a page, public)",
+            "/api/v1/directory/partners",
+            {},
+        ),
+        (
+            "directory page /partners/directory/?track=technology (1,000 partners, anonymous)",
+            "/partners/directory/?track=technology",
+            {},
+        ),
     ]
     scripts = {SAVE_ROW: save_lua}  # rows that are not plain GETs
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in rows}
@@ -277,6 +294,18 @@ def main() -> None:
             f"| {name} | {rps:,.0f} | {p95:.1f} | {rps / base_rps:.2f} | {p95 / base_p95:.2f} |"
         )
     lines += exam_lines(starts, analysis)
+    counts = prepared["directory"]["queries"]
+    lines += [
+        "",
+        "| directory figure | 10 partners | 1,000 partners |",
+        "|---|---:|---:|",
+        f"| queries of GET /api/v1/directory/partners?limit=100 | {counts['10']['api']} | "
+        f"{counts['1000']['api']} |",
+        f"| queries of /partners/directory/?track=technology | {counts['10']['page']} | "
+        f"{counts['1000']['page']} |",
+        f"| badge from the cache: requests/s ratio to the bare view (target >= 0.5) | | "
+        f"{median(BADGE_ROW, 'rps') / base_rps:.2f} |",
+    ]
     if os.environ.get("BENCH_CERTIFICATES", "1") != "0":
         print("Certificates (render, memory, downloads, bulk of 1,000) ...", flush=True)
         from bench import certificates

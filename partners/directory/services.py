@@ -81,14 +81,11 @@ def logo_reencode(data: bytes) -> tuple[bytes, str]:
                 image = image.convert("RGBA" if has_alpha else "RGB")
     except LogoRefused:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise LogoRefused(
+            "The logo's dimensions are too large.", code="logo_too_large", status=413
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise LogoRefused(
             "The logo could not be read as a PNG or JPEG image.", code="logo_invalid"
         ) from None

@@ -165,6 +165,7 @@ class _ChunkResult:
     written: int = 0
     changes: int = 0
     announce: list[int] = field(default_factory=list)  # ids of changes to e-mail
+    badges: list[str] = field(default_factory=list)  # slugs whose public badge changed
 
 
 def _recompute_chunk(
@@ -239,6 +240,7 @@ def _recompute_chunk(
 
     to_create: list[TrackStatusRecord] = []
     to_update: list[TrackStatusRecord] = []
+    badges: set[int] = set()
     changes: list[TrackStatusChange] = []
     for pid in partner_ids:
         spans = [rollup.MemberSpan(*row) for row in members.get(pid, ())]
@@ -277,6 +279,8 @@ def _recompute_chunk(
                 old = dict(zip(_VALUE_FIELDS, old_values, strict=True))
                 if old == values:
                     continue
+            if old.get("verified", False) != values["verified"]:
+                badges.add(pid)  # what the public badge shows changed
             if old["state"] != values["state"] or old["milestone"] != values["milestone"]:
                 changed_at = now
                 changes.append(
@@ -303,19 +307,18 @@ def _recompute_chunk(
         TrackStatusRecord.objects.bulk_update(
             to_update, [*_VALUE_FIELDS, "computed_at", "changed_at"], batch_size=500
         )
+    verified_at = _VALUE_FIELDS.index("verified") + 2  # after pk and changed_at
+    badges |= {pid for (pid, _), row in stored.items() if row[verified_at]}
     if stored:  # tracks the partners left
         TrackStatusRecord.objects.filter(pk__in=[row[0] for row in stored.values()]).delete()
     if changes:
         TrackStatusChange.objects.bulk_create(changes, batch_size=500)
-    changed = {r.partner_id for r in (*to_create, *to_update)} | {pid for pid, _ in stored}
-    if changed:
-        forget = sorted(slugs[pid] for pid in changed)
-        transaction.on_commit(lambda: badge_cache_forget(slugs=forget))
     return _ChunkResult(
         partners=len(partner_ids),
         written=len(to_create) + len(to_update),
         changes=len(changes),
         announce=[c.pk for c in changes if is_announced(c)],
+        badges=sorted(slugs[pid] for pid in badges),
     )
 
 
@@ -342,8 +345,8 @@ def partner_statuses_recompute(
     for start in range(0, len(ids), CHUNK_SIZE):
         with transaction.atomic():
             chunk = _recompute_chunk(ids[start : start + CHUNK_SIZE], rules, now)
-            if chunk.announce:
-                transaction.on_commit(lambda ids=chunk.announce: _queue_change_mails(ids))
+            if chunk.announce or chunk.badges:
+                transaction.on_commit(lambda c=chunk: _after_chunk_commit(c))
         partners += chunk.partners
         written += chunk.written
         changed += chunk.changes
@@ -353,6 +356,15 @@ def partner_statuses_recompute(
 def partner_status_recompute(*, partner: Partner, now: datetime | None = None) -> RecomputeResult:
     """Recompute one partner's tracks (the inputs' receivers call this)."""
     return partner_statuses_recompute(partner_ids=[partner.pk], now=now)
+
+
+def _after_chunk_commit(chunk: _ChunkResult) -> None:
+    """One callback per chunk: drop the cached public badges that changed
+    (partners.directory), then queue the change e-mails."""
+    if chunk.badges:
+        badge_cache_forget(slugs=chunk.badges)
+    if chunk.announce:
+        _queue_change_mails(chunk.announce)
 
 
 def _queue_change_mails(change_ids: list[int]) -> None:
