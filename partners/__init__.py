@@ -22,6 +22,12 @@ back up:
 - `status/`        track status: recompute and record (`services`), reads for
                    the API and dashboard (`selectors`), `api`, the dashboard
                    (`views`, `urls`), `tasks`, the Track status admin menu.
+- `directory/`     the public directory of verified partners, the verified
+                   page, the live badge (cached; `badge_cache_forget` when the
+                   status changes), logos; the partner admins' directory
+                   profile (`selectors`, `services`, `api`, `views`, `urls`,
+                   `forms`). Who is shown: `Partner.objects.in_good_standing()`
+                   and `.listable()`.
 - `membership/`    partner companies and memberships (`services`,
                    `selectors`), who may see and manage them (`policies`,
                    also the staff-only admin policy), the Partners admin menu.

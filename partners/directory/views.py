@@ -19,7 +19,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 from django.utils.http import parse_etags
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from lms import permissions
 from lms.errors import DomainError
@@ -31,7 +31,7 @@ from .forms import DirectoryFilterForm, ProfileForm
 DIRECTORY_PAGE_SIZE = 20
 
 
-@require_GET
+@require_safe
 def directory(request):
     countries = selectors.directory_countries()
     form = DirectoryFilterForm(request.GET or None, countries=countries)
@@ -60,7 +60,7 @@ def directory(request):
     )
 
 
-@require_GET
+@require_safe
 def verified(request, slug: str):
     public = selectors.public_verification(slug=slug)
     if public is None:
@@ -79,7 +79,7 @@ def _not_found_svg() -> HttpResponse:
     return HttpResponse("Not found.", status=404, content_type="text/plain; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def badge(request, slug: str):
     track = request.GET.get("track") or None
     if track is not None and track not in Track.values:
@@ -100,7 +100,7 @@ def badge(request, slug: str):
     return response
 
 
-@require_GET
+@require_safe
 def logo(request, slug: str, name: str):
     partner = Partner.objects.filter(slug=slug).only("pk", "logo").first()
     if partner is None or not partner.logo or partner.logo.name.rsplit("/", 1)[-1] != name:
