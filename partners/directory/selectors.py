@@ -14,6 +14,7 @@ no counts. Fixed query counts whatever the number of partners:
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -189,13 +190,28 @@ def absolute_url(name: str, slug: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(name, args=[slug])
 
 
+# A few seconds' copy in the process in front of the shared cache: a badge is
+# fetched by every page view of every partner site that shows it, and a hit
+# here costs no round trip to the cache server (docs/benchmarks.md). Another
+# process may show a changed badge up to LOCAL_SECONDS late; browsers keep it
+# BADGE_CACHE_SECONDS anyway.
+LOCAL_SECONDS = 10
+LOCAL_MAX_ENTRIES = 10_000
+_local: dict[str, tuple[float, tuple[str, str]]] = {}
+
+
 def badge_svg(*, slug: str, track: str | None) -> Badge | None:
     """The partner's badge for `track` (every verified track when None), from
     the cache when there (kept BADGE_CACHE_SECONDS, dropped sooner by
     `badge_cache_forget` when the status changes). None: no such partner."""
     key = _badge_key(slug, track)
+    now = time.monotonic()
+    local = _local.get(key)
+    if local is not None and local[0] > now:
+        return Badge(*local[1])
     cached = cache.get(key)
     if cached is not None:
+        _remember(key, cached, now)
         return Badge(*cached)
     public = public_verification(slug=slug)
     if public is None:
@@ -223,11 +239,27 @@ def badge_svg(*, slug: str, track: str | None) -> Badge | None:
     )
     etag = '"' + hashlib.sha256(svg.encode()).hexdigest()[:32] + '"'
     cache.set(key, (svg, etag), BADGE_CACHE_SECONDS)
+    _remember(key, (svg, etag), now)
     return Badge(svg, etag)
 
 
+def _remember(key: str, value: tuple[str, str], now: float) -> None:
+    if len(_local) >= LOCAL_MAX_ENTRIES:
+        _local.clear()
+    _local[key] = (now + LOCAL_SECONDS, value)
+
+
+def badge_local_copies_clear() -> None:
+    """Forget this process's copies of every badge (tests, after a cache clear)."""
+    _local.clear()
+
+
 def badge_cache_forget(*, slugs: list[str]) -> None:
-    """Drop the cached badges of these partners (their status changed)."""
+    """Drop the cached badges of these partners (their status changed): from
+    the shared cache, and this process's copy (others' expire within
+    LOCAL_SECONDS)."""
     keys = [_badge_key(slug, t) for slug in slugs for t in (None, *Track.values)]
+    for key in keys:
+        _local.pop(key, None)
     if keys:
         cache.delete_many(keys)

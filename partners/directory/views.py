@@ -79,10 +79,16 @@ def _not_found_svg() -> HttpResponse:
     return HttpResponse("Not found.", status=404, content_type="text/plain; charset=utf-8")
 
 
+TRACKS = frozenset(Track.values)
+BADGE_CACHE_CONTROL = f"public, max-age={selectors.BADGE_CACHE_SECONDS}"
+
+
 @require_safe
 def badge(request, slug: str):
+    """The partner's live badge; from the cache, so no query on a hit (see
+    docs/benchmarks.md: the badge against the bare view)."""
     track = request.GET.get("track") or None
-    if track is not None and track not in Track.values:
+    if track is not None and track not in TRACKS:
         return HttpResponse(
             f"Unknown track; use one of: {', '.join(Track.values)}.",
             status=400,
@@ -91,12 +97,13 @@ def badge(request, slug: str):
     found = selectors.badge_svg(slug=slug, track=track)
     if found is None:
         return _not_found_svg()
-    if found.etag in parse_etags(request.headers.get("If-None-Match", "")):
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and found.etag in parse_etags(if_none_match):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(found.svg, content_type="image/svg+xml; charset=utf-8")
     response["ETag"] = found.etag
-    patch_cache_control(response, public=True, max_age=selectors.BADGE_CACHE_SECONDS)
+    response["Cache-Control"] = BADGE_CACHE_CONTROL
     return response
 
 

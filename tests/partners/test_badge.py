@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.core.cache import cache
 
+from partners.directory.selectors import badge_local_copies_clear
 from partners.models import Partner, TrackStatusRecord
 from partners.status import services as status
 
@@ -19,8 +20,10 @@ SVG = "{http://www.w3.org/2000/svg}"
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
+    badge_local_copies_clear()
     yield
     cache.clear()
+    badge_local_copies_clear()
 
 
 @pytest.fixture
@@ -161,3 +164,16 @@ def test_the_verified_page_of_a_suspended_partner_shows_no_track(client, partner
     Partner.objects.filter(pk=partner.pk).update(status=Partner.Status.SUSPENDED)
     page = client.get(f"/partners/{partner.slug}/verified").content.decode()
     assert "not verified on any track" in page and "Verified since" not in page
+
+
+def test_another_process_copy_expires_within_seconds(client, partner, monkeypatch):
+    from partners.directory import selectors
+
+    assert "verified partner" in title_of(badge(client, partner.slug))
+    # Another process dropped the shared copy; this one keeps its own briefly.
+    cache.clear()
+    Partner.objects.filter(pk=partner.pk).update(status=Partner.Status.SUSPENDED)
+    assert "verified partner" in title_of(badge(client, partner.slug))
+    later = selectors.time.monotonic() + selectors.LOCAL_SECONDS + 1
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    assert title_of(badge(client, partner.slug)) == "Acme 0000: not verified"

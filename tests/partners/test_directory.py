@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from partners.directory.selectors import badge_local_copies_clear
 from partners.models import Partner, TrackStatusRecord
 from tests.lms.factories import UserFactory
 
@@ -18,8 +19,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
+    badge_local_copies_clear()
     yield
     cache.clear()
+    badge_local_copies_clear()
 
 
 def names_in_api(client, query=""):
