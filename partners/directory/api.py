@@ -38,7 +38,9 @@ class DirectoryFilters(Schema):
     country: str | None = Field(
         None, min_length=2, max_length=2, pattern="^[A-Za-z]{2}$", description="ISO 3166-1 code."
     )
-    q: str | None = Field(None, max_length=100, description="Part of the company name.")
+    q: str | None = Field(
+        None, max_length=100, pattern=r"^[^\x00]*$", description="Part of the company name."
+    )
 
 
 class CountryOut(Schema):

@@ -133,7 +133,15 @@ def test_filters_by_track_country_and_name(client):
 
 @pytest.mark.parametrize(
     "query",
-    ["?track=gold", "?country=XYZ", "?country=1", f"?q={'x' * 101}", "?limit=0", "?limit=101"],
+    [
+        "?track=gold",
+        "?country=XYZ",
+        "?country=1",
+        f"?q={'x' * 101}",
+        "?q=a%00b",
+        "?limit=0",
+        "?limit=101",
+    ],
 )
 def test_bad_api_filters_are_422(client, query):
     verified_partners(1)
@@ -142,7 +150,7 @@ def test_bad_api_filters_are_422(client, query):
     assert response.json()["code"] == "validation_error"
 
 
-@pytest.mark.parametrize("query", ["?track=gold", "?country=XX", f"?q={'x' * 101}"])
+@pytest.mark.parametrize("query", ["?track=gold", "?country=XX", f"?q={'x' * 101}", "?q=a%00b"])
 def test_bad_page_filters_are_400_with_the_form(client, query):
     verified_partners(1)
     response = client.get(f"/partners/directory/{query}")
