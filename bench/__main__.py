@@ -9,12 +9,19 @@ Environment: BENCH_SECONDS (per measurement, default 5), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (8), DATABASE_URL (PostgreSQL instead of SQLite),
 BENCH_CERTIFICATES=0 to skip the certificate figures (about 6 minutes),
 BENCH_PARTNERS=0 to skip the partner figures (about 70 seconds),
-BENCH_WRITE=1 to also write docs/benchmarks.md.
+BENCH_ONLY=badge,directory to measure only the rows whose names hold one
+of these words against the baseline (no exam, certificate or partner
+figures), BENCH_WRITE=1 to also write docs/benchmarks.md, BENCH_PORT (the server's
+port; default: a free one).
 
 Two reference rows follow the baseline: one prepared SELECT and one durable
 UPDATE (autocommit) of an answer row, with nothing else (bench/urls.py). They
 show what the database alone costs a request on this machine: an answer save
 does at least that UPDATE, so its ratio cannot pass that row's.
+
+Directory rows (bench/directory.py): the partner badge served from the
+cache and the public directory API over 1,000 verified partners; the query
+counts of the directory API and page at 10 and at 1,000 partners.
 
 Exam rows (bench/exams.py): answer saves (PUT with a JSON body, wrk Lua
 script) in the same table; then 100 learners starting the same exam at once
@@ -42,6 +49,7 @@ PY = sys.executable
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+ONLY = [word for word in os.environ.get("BENCH_ONLY", "").split(",") if word]
 
 
 def ensure_wrk() -> str:
@@ -114,6 +122,7 @@ def run_wrk(
 
 SELECT_ROW = "reference: one prepared SELECT of an answer row (no auth, no checks)"
 UPDATE_ROW = "reference: one durable UPDATE of an answer row (autocommit; no auth, no checks)"
+BADGE_ROW = "partner badge GET /partners/{slug}/badge.svg?track=apps (from the cache)"
 SAVE_ROW = "answer save PUT /api/v1/attempts/{id}/items/{item_id} (bearer, JSON)"
 
 
@@ -178,7 +187,7 @@ def main() -> None:
     exam_data = prepared["exams"]
     save_lua = exam_bench.save_script(exam_data, work / "answer_save.lua")
 
-    port = free_port()
+    port = int(os.environ.get("BENCH_PORT") or free_port())
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [
@@ -219,7 +228,15 @@ def main() -> None:
         ("catalogue /courses/ (signed in)", "/courses/", cookie),
         ("dashboard /dashboard/ (signed in)", "/dashboard/", cookie),
         (SAVE_ROW, f"/api/v1/attempts/{exam_data['save']['attempt']}/items/", bearer),
+        (BADGE_ROW, f"/partners/{prepared['directory']['badge_slug']}/badge.svg?track=apps", {}),
+        (
+            "directory API GET /api/v1/directory/partners (1,000 partners, 20 a page, public)",
+            "/api/v1/directory/partners",
+            {},
+        ),
     ]
+    if ONLY:  # the baseline and the rows named, nothing else
+        rows = [rows[0]] + [r for r in rows[1:] if any(word in r[0] for word in ONLY)]
     scripts = {SAVE_ROW: save_lua}  # rows that are not plain GETs
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in rows}
     try:
@@ -236,26 +253,28 @@ def main() -> None:
             for name, path, headers in rows:
                 results[name].append(run_wrk(wrk, base + path, headers, scripts.get(name)))
         starts = []
-        for slug in exam_data["start"]["slugs"]:
+        for slug in [] if ONLY else exam_data["start"]["slugs"]:
             print(f"Synchronised start: {slug} ...", flush=True)
             starts.append(exam_bench.synchronised_start(base, exam_data["start"]["tokens"], slug))
     finally:
         server.terminate()
         server.wait(timeout=30)
+    analysis = None
     try:
-        print("Item analysis: building 10,000 attempts x 60 questions ...", flush=True)
-        analysis = json.loads(
-            subprocess.run(
-                [PY, "-m", "bench.exams", "analyse"],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
+        if not ONLY:  # only the rows named: no item analysis
+            print("Item analysis: building 10,000 attempts x 60 questions ...", flush=True)
+            analysis = json.loads(
+                subprocess.run(
+                    [PY, "-m", "bench.exams", "analyse"],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
             )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -277,13 +296,27 @@ def main() -> None:
         lines.append(
             f"| {name} | {rps:,.0f} | {p95:.1f} | {rps / base_rps:.2f} | {p95 / base_p95:.2f} |"
         )
-    lines += exam_lines(starts, analysis)
-    if os.environ.get("BENCH_CERTIFICATES", "1") != "0":
+    if analysis is not None:
+        lines += exam_lines(starts, analysis)
+    counts = prepared["directory"]["queries"]
+    badge_ratio = median(BADGE_ROW, "rps") / base_rps if BADGE_ROW in results else float("nan")
+    lines += [
+        "",
+        "| directory figure | 10 partners | 1,000 partners |",
+        "|---|---:|---:|",
+        f"| queries of GET /api/v1/directory/partners?limit=100 | {counts['10']['api']} | "
+        f"{counts['1000']['api']} |",
+        f"| queries of /partners/directory/?track=technology | {counts['10']['page']} | "
+        f"{counts['1000']['page']} |",
+        f"| badge from the cache: requests/s ratio to the bare view (target >= 0.5) | | "
+        f"{badge_ratio:.2f} |",
+    ]
+    if os.environ.get("BENCH_CERTIFICATES", "1") != "0" and not ONLY:
         print("Certificates (render, memory, downloads, bulk of 1,000) ...", flush=True)
         from bench import certificates
 
         lines += ["", *certificates.run()]
-    if os.environ.get("BENCH_PARTNERS", "1") != "0":
+    if os.environ.get("BENCH_PARTNERS", "1") != "0" and not ONLY:
         print("Partners (status recompute at scale, zip of 200 certificates) ...", flush=True)
         from bench import partners
 

@@ -18,6 +18,7 @@ from django.contrib.auth import (  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.utils.crypto import get_random_string  # noqa: E402
 
+from bench.directory import prepare_directory  # noqa: E402
 from bench.exams import prepare_exams  # noqa: E402
 from courses.demo import seed_courses  # noqa: E402
 from courses.models import LessonPage  # noqa: E402
@@ -42,6 +43,7 @@ session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 
 exams = prepare_exams(user)
+directory = prepare_directory()
 
 print(
     json.dumps(
@@ -53,6 +55,7 @@ print(
             "lesson_url": lesson.url,
             "course_url": course.url,
             "exams": exams,
+            "directory": directory,
         }
     )
 )

@@ -11,6 +11,7 @@ from exams.api import router as exams_router
 from exams.projects.api import router as projects_router
 from lms.api import api
 from partners.api_keys.api import router as partner_api_keys_router
+from partners.directory.api import router as partner_directory_router
 from partners.downloads.api import router as partner_downloads_router
 from partners.roster.api import router as partner_members_router
 from partners.status.api import router as partner_status_router
@@ -24,6 +25,7 @@ for router in (
     partner_status_router,
     partner_downloads_router,
     partner_api_keys_router,
+    partner_directory_router,
 ):
     api.add_router("/", router)
 

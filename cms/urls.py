@@ -20,6 +20,9 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", api.urls),
+    # Early: badges are fetched from other sites' pages, so they resolve first;
+    # no other partner route matches these (reserved words are no slugs).
+    path("partners/", include("partners.directory.urls")),  # /partners/directory/, badges
     path("accounts/", include("lms.urls_accounts")),
     path("", include("courses.urls")),  # /dashboard/ (before Wagtail's catch-all)
     path("exams/", include("exams.urls")),

@@ -32,6 +32,12 @@ back up:
                    endpoints, people or keys with scopes (`policies`); `api`,
                    the portal page (`views`, `forms`, `urls`) and the API keys
                    admin screen (`wagtail_hooks`).
+- `directory/`     the public directory of verified partners, the verified
+                   page, the live badge (cached; `badge_cache_forget` when the
+                   status changes), logos; the partner admins' directory
+                   profile (`selectors`, `services`, `api`, `views`, `urls`,
+                   `forms`). Who is shown: `Partner.objects.in_good_standing()`
+                   and `.listable()`.
 - `membership/`    partner companies and memberships (`services`,
                    `selectors`), who may see and manage them (`policies`,
                    also the staff-only admin policy), the Partners admin menu.

@@ -73,6 +73,18 @@ class PartnersConfig(AppConfig):
             sender=Membership,
             dispatch_uid="partners-lifecycle-membership-saved",
         )
+        # Public badges: a partner's name or programme status changed.
+        from .models import Partner
+
+        post_save.connect(
+            receivers.forget_badges_for_partner_saved,
+            sender=Partner,
+            dispatch_uid="partners-directory-badge-partner-saved",
+        )
+        signals.partner_status_changed.connect(
+            receivers.forget_badges_for_status_changed,
+            dispatch_uid="partners-directory-badge-status-changed",
+        )
         post_save.connect(
             receivers.recompute_all_for_rule_saved,
             sender=TrackRuleSetting,

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -13,6 +15,21 @@ def validate_country_code(value: str) -> None:
             "Enter a two-letter ISO 3166-1 country code, for example DE or US.",
             code="invalid_country",
         )
+
+
+def validate_partner_slug(value: str) -> None:
+    if rules.is_reserved_slug(value):
+        raise ValidationError(
+            "This word is used by the partner pages; choose another slug.",
+            code="slug_reserved",
+        )
+
+
+def partner_logo_upload_to(instance, filename: str) -> str:
+    # The name is ours, never the uploader's: random, with the extension of the
+    # format the server re-encoded the image to (partners.directory.services).
+    extension = "jpg" if filename.lower().endswith((".jpg", ".jpeg")) else "png"
+    return f"partner-logos/{secrets.token_hex(16)}.{extension}"
 
 
 class PartnerStatus(models.TextChoices):
@@ -35,13 +52,32 @@ class MembershipRole(models.TextChoices):
     ADMIN = "admin", "Partner admin"
 
 
+# Partner statuses whose verification may be shown to the public (directory,
+# badge, verified page): a partner outside them reads as not verified.
+PUBLIC_STATUSES = (PartnerStatus.PROVISIONAL, PartnerStatus.ACTIVE)
+
+
+class PartnerQuerySet(models.QuerySet):
+    def in_good_standing(self) -> "PartnerQuerySet":
+        """Partners whose verified tracks may be shown publicly: the one place
+        that says which partner statuses qualify (PUBLIC_STATUSES)."""
+        return self.filter(status__in=PUBLIC_STATUSES)
+
+    def listable(self) -> "PartnerQuerySet":
+        """Partners the public directory shows: in good standing, listed by
+        their admins, and verified on at least one track now."""
+        verified = TrackStatusRecord.objects.filter(partner=models.OuterRef("pk"), verified=True)
+        return self.in_good_standing().filter(models.Exists(verified), listed=True)
+
+
 class Partner(models.Model):
     """A partner company in the programme."""
 
     Status = PartnerStatus
+    DESCRIPTION_MAX_LENGTH = 300
 
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True, validators=[validate_partner_slug])
     website = models.URLField(blank=True)
     country = models.CharField(
         max_length=2,
@@ -67,8 +103,21 @@ class Partner(models.Model):
         editable=False,
         related_name="+",
     )
+    # Directory profile, edited by the partner's admins (partners.directory).
+    logo = models.FileField(upload_to=partner_logo_upload_to, blank=True, max_length=100)
+    description = models.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        blank=True,
+        help_text="A short description for the public directory.",
+    )
+    listed = models.BooleanField(
+        default=True,
+        help_text="Shown in the public directory while verified on a track.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PartnerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -660,8 +709,6 @@ class PartnerReReview(models.Model):
 
 
 # --- downloads: the certificates zip ------------------------------------------
-
-import secrets  # noqa: E402
 
 from certificates.storage import private_storage  # noqa: E402
 

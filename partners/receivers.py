@@ -130,3 +130,25 @@ def revoke_api_keys_of_terminated_partner(sender, partner, to_state, reason="", 
     if to_state != TERMINATED:
         return 0
     return api_keys_revoke_all(partner=partner, reason=f"Partner terminated: {reason}"[:200])
+
+
+# --- public badges: drop the cached copies when what they show may change ---------
+
+
+def _forget_badges_after_commit(slug: str) -> None:
+    from django.db import transaction
+
+    from .directory.selectors import badge_cache_forget
+
+    transaction.on_commit(lambda: badge_cache_forget(slugs=[slug]))
+
+
+def forget_badges_for_partner_saved(sender, instance, raw=False, **kwargs) -> None:
+    """A partner was saved (its name or programme status may have changed)."""
+    if not raw:
+        _forget_badges_after_commit(instance.slug)
+
+
+def forget_badges_for_status_changed(sender, partner, **kwargs) -> None:
+    """The partner's programme status moved (e.g. suspended): badges read "Not verified"."""
+    _forget_badges_after_commit(partner.slug)

@@ -370,6 +370,63 @@ def people_whose_renewal_matters(
     return _lapse(_sweep(now, rule, members, credentials), rule.required)[1]
 
 
+RENEWAL_HORIZON_DAYS = 180  # renewal opens 180 days before expiry (docs/product-rules.md)
+
+
+@dataclass(frozen=True)
+class RenewalDue:
+    """A current holder whose credential's expiry would take the track below required."""
+
+    person: Hashable
+    certification: Hashable  # the counting certification whose expiry ends their count
+    expires_at: datetime
+
+
+def renewals_that_matter(
+    *,
+    now: datetime,
+    rule: TrackRule,
+    members: Iterable[MemberSpan],
+    credentials: Iterable[CredentialSpan],
+    horizon_days: int = RENEWAL_HORIZON_DAYS,
+) -> tuple[RenewalDue, ...]:
+    """The renewals that keep the track at `required` over the next `horizon_days`.
+
+    If nobody renews and nobody joins or certifies, the count first drops below
+    `required` at `lapses_on`, when the (count - required + 1)-th current
+    holder stops counting. A holder's expiry "takes the track below required"
+    when it comes on or before that moment: renewing any one of them moves the
+    lapse later. Listed only when the lapse falls within `horizon_days` of
+    `now` (so each listed expiry does too), soonest first.
+    Ends that are not expiries (a recorded membership end or a revocation)
+    count towards the drop but are not renewals, so they are not listed; a
+    track already below required lists nobody. `certification` is the
+    counting certification whose expiry ends that person's count (the later
+    one when they hold several; the smaller name on a tie).
+    """
+    _require_aware(now, "now")
+    if horizon_days < 0:
+        raise ValueError("horizon_days must be >= 0")
+    credentials = list(credentials)
+    lapses_on, matter = _lapse(_sweep(now, rule, members, credentials), rule.required)
+    if lapses_on is None or lapses_on > now + timedelta(days=horizon_days):
+        return ()
+    due = []
+    for h in matter:
+        if h.ends_by != "expiry" or h.counts_until is None:
+            continue
+        ending = [
+            c.certification
+            for c in credentials
+            if c.person == h.person
+            and c.certification in rule.counting_certifications
+            and c._end() == (h.counts_until, "expiry")
+        ]
+        certification = min(ending, key=str) if ending else None
+        due.append(RenewalDue(h.person, certification, h.counts_until))
+    return tuple(due)
+
+
 def _when(t: datetime) -> str:
     t = t.astimezone(UTC)
     if (t.hour, t.minute, t.second, t.microsecond) == (0, 0, 0, 0):

@@ -45,3 +45,33 @@ def normalise_country_code(value: str | None) -> str:
 def is_country_code(value: str) -> bool:
     """True for an assigned ISO 3166-1 alpha-2 code in upper case."""
     return value in ISO_COUNTRY_CODES
+
+
+# Words the partner pages use as fixed path segments right under /partners/
+# (/partners/apply/, /partners/directory/...), and a few kept for later ones:
+# a partner with one of these slugs would be shadowed by (or shadow) that page.
+# tests/partners/test_reserved_slugs.py derives the segments from the URLconf
+# and fails when a new route's word is missing here.
+RESERVED_SLUGS = frozenset(
+    {
+        "apply",
+        "directory",
+        "invitations",
+        "staff",
+        # kept for pages to come and for names that would mislead
+        "admin",
+        "api",
+        "badge",
+        "new",
+        "partners",
+        "search",
+        "static",
+        "media",
+        "verified",
+    }
+)
+
+
+def is_reserved_slug(value: str) -> bool:
+    """True when `value` may never be a partner's slug (see RESERVED_SLUGS)."""
+    return (value or "").strip().lower() in RESERVED_SLUGS

@@ -38,6 +38,8 @@ def readme_pages() -> list[tuple[str, str | None, list[str]]]:
         "/paths/sales-foundations/",
         "/events/",
         f"/verify/{credential.public_id}",
+        "/partners/directory/",
+        "/partners/northwind/verified",
     ]
     signed_in = [
         "/",
@@ -61,7 +63,7 @@ def readme_pages() -> list[tuple[str, str | None, list[str]]]:
             "partner admin",
             "dana@northwind.example",
             [*signed_in, "/partners/northwind/", "/partners/northwind/people/"]
-            + ["/partners/northwind/downloads/"],
+            + ["/partners/northwind/downloads/", "/partners/northwind/profile/"],
         ),
         (
             "instructor",

@@ -70,6 +70,14 @@ def check_country(country: str) -> None:
         )
 
 
+def check_slug_not_reserved(slug: str) -> None:
+    if rules.is_reserved_slug(slug):
+        raise DomainError(
+            f"{slug!r} is a word the partner pages use; choose another slug.",
+            code="slug_reserved",
+        )
+
+
 def check_tracks(tracks: Iterable[str]) -> None:
     unknown = sorted(set(tracks) - set(PartnerTrack.Track.values))
     if unknown:
@@ -98,6 +106,7 @@ def partner_create(
     slug = slugify(slug or name)[:80]
     if not slug:
         raise DomainError("Choose a slug made of letters, digits or dashes.", code="invalid_slug")
+    check_slug_not_reserved(slug)
     website = (website or "").strip()
     if website:
         try:

@@ -220,7 +220,7 @@ def partner_list_for_staff(
             status=Partner.Status.PROVISIONAL,
             provisional_deadline__lte=now + timedelta(days=filters.deadline_within_days),
         )
-    return partners
+    return cast("QuerySet[Partner]", partners)  # the annotations make it untyped
 
 
 def applications_for_staff(

@@ -14,7 +14,11 @@ Public contract (clients depend on it: keep paths and fields):
                                 `[{track, verified, technical_verification: {status:
                                 passed|expired|failed|missing, decided_on, expires_at},
                                 certified_individuals, required, at_risk_until,
-                                lapses_on, milestone: build|growth|null (apps only)}]`;
+                                lapses_on, milestone: build|growth|null (apps only),
+                                renewals_that_matter: [{member_id, name, certification,
+                                expires_on}]}]` (the current members whose counting
+                                credential expires within 180 days and whose expiry
+                                would take the track below `required`, soonest first);
                                 `benefits` `[{slug, category, name, have, select,
                                 unlocked_by}]` in the seed table's order; `history`
                                 the programme status changes `[{from, to, reason,
@@ -34,7 +38,7 @@ from .. import benefits
 from ..api_keys.policies import partner_for_api
 from ..lifecycle.selectors import partner_status_history
 from ..models import Partner
-from .selectors import partner_status_overview
+from .selectors import partner_renewals_that_matter, partner_status_overview
 
 router = Router(tags=["partners"])
 
@@ -55,6 +59,13 @@ class VerificationOut(Schema):
     expires_at: datetime | None
 
 
+class RenewalOut(Schema):
+    member_id: int
+    name: str
+    certification: str
+    expires_on: datetime
+
+
 class TrackOut(Schema):
     track: Literal["apps", "embedded_payments", "services", "technology"]
     verified: bool
@@ -64,6 +75,7 @@ class TrackOut(Schema):
     at_risk_until: datetime | None
     lapses_on: datetime | None
     milestone: Literal["build", "growth"] | None
+    renewals_that_matter: list[RenewalOut]
 
 
 class BenefitOut(Schema):
@@ -107,6 +119,9 @@ def partner_visible_or_404(request, slug: str, *, scope: str) -> Partner:
 
 def status_payload(partner: Partner) -> dict:
     overview = partner_status_overview(partner=partner)
+    renewals = partner_renewals_that_matter(
+        partner=partner, tracks=[t.track for t in overview.tracks]
+    )
     have = {b.slug for b in overview.benefits_have}
     order = {b.slug: i for i, b in enumerate(benefits.BENEFITS)}
     all_benefits = sorted(
@@ -129,6 +144,15 @@ def status_payload(partner: Partner) -> dict:
                 "at_risk_until": t.at_risk_until,
                 "lapses_on": t.lapses_on,
                 "milestone": t.milestone,
+                "renewals_that_matter": [
+                    {
+                        "member_id": r.member_id,
+                        "name": r.name,
+                        "certification": r.certification,
+                        "expires_on": r.expires_on,
+                    }
+                    for r in renewals.get(t.track, [])
+                ],
             }
             for t in overview.tracks
         ],

@@ -5,6 +5,9 @@ Contract: never writes (the stored `TrackStatusRecord`s are kept current by
 verified, "not computed yet". Each function runs a fixed number of queries
 whatever the number of members, tracks or credentials:
 - `partner_status_overview(partner=)`: 3 (tracks, records, verifications).
+- `partner_renewals_that_matter(partner=, tracks=, now=)`: 3 (track rules,
+  memberships with names, credentials), from the records at `now` with the
+  pure rule `partners.rollup.renewals_that_matter`.
 - `partner_dashboard(partner=, now=)`: the overview + 6 (apps figure, people
   whose renewals matter, recent history, application and acceptance, current
   members, Business Foundations completions).
@@ -20,9 +23,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from certificates.models import Credential
 from courses.selectors import BUSINESS_FOUNDATIONS_SLUG, people_who_completed
 
-from .. import benefits
+from .. import benefits, rollup
 from ..models import (
     AppMilestoneFigure,
     Membership,
@@ -123,6 +127,66 @@ def partner_status_overview(*, partner: Partner) -> StatusOverview:
     )
     have, locked = benefits.benefits_for(standing)
     return StatusOverview(partner, views, standing, have, locked)
+
+
+# --- renewals that matter --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenewalView:
+    member_id: int  # the current membership's id (as in the members API)
+    name: str
+    certification: str  # certification slug
+    expires_on: datetime
+
+
+def partner_renewals_that_matter(
+    *, partner: Partner, tracks: list[str], now: datetime | None = None
+) -> dict[str, list[RenewalView]]:
+    """Per track: the current members whose counting credential expires within
+    180 days and whose expiry would take the track below `required`, soonest
+    first (see `partners.rollup.renewals_that_matter`). Computed from the records
+    at `now`, so it moves with time between two recomputes."""
+    from .services import track_rules
+
+    now = now or timezone.now()
+    if not tracks:
+        return {}
+    rules = track_rules()
+    spans = []
+    current: dict[int, tuple[int, str]] = {}  # person -> (membership id, name)
+    for pk, person, started, ended, name in Membership.objects.filter(partner=partner).values_list(
+        "pk", "person_id", "started", "ended", "person__legal_name"
+    ):
+        spans.append(rollup.MemberSpan(person, started, ended))
+        if ended is None:
+            current[person] = (pk, name)
+    counting = set().union(*(rules[t].counting_certifications for t in tracks))
+    credentials = (
+        [
+            rollup.CredentialSpan(*row)
+            for row in Credential.objects.filter(
+                person_id__in=list(current), certification__slug__in=counting
+            ).values_list(
+                "person_id", "certification__slug", "issued_at", "expires_at", "revoked_at"
+            )
+        ]
+        if current
+        else []
+    )
+    result = {}
+    for track in tracks:
+        due = rollup.renewals_that_matter(
+            now=now, rule=rules[track], members=spans, credentials=credentials
+        )
+        result[track] = [
+            RenewalView(
+                current[r.person][0], current[r.person][1], str(r.certification), r.expires_at
+            )
+            for r in due
+            if r.person in current
+        ]
+    return result
 
 
 # --- dashboard ----------------------------------------------------------------

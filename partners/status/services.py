@@ -38,6 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -54,6 +55,7 @@ from lms.models import User
 from lms.outbox import outbox_enqueue
 
 from .. import benefits, rollup
+from ..directory.selectors import badge_cache_forget
 from ..models import (
     AppMilestoneFigure,
     Membership,
@@ -167,6 +169,7 @@ class _ChunkResult:
     written: int = 0
     changes: int = 0
     announce: list[int] = field(default_factory=list)  # ids of changes to e-mail
+    badges: list[str] = field(default_factory=list)  # slugs whose public badge changed
 
 
 def _recompute_chunk(
@@ -176,12 +179,14 @@ def _recompute_chunk(
     # 150,000 credentials for 10,000 partners); timestamps parsed in C on PostgreSQL.
     with c_timestamp_loader():
         # Lock the partners (in pk order: no deadlocks between concurrent recomputes).
-        standing = dict(
+        locked = list(
             Partner.objects.select_for_update()
             .filter(pk__in=partner_ids)
             .order_by("pk")
-            .values_list("pk", "status")
+            .values_list("pk", "status", "slug")
         )
+        standing = {pk: status for pk, status, _ in locked}
+        slugs = {pk: slug for pk, _, slug in locked}
         partner_ids = list(standing)
         if not partner_ids:
             return _ChunkResult()
@@ -241,6 +246,7 @@ def _recompute_chunk(
 
     to_create: list[TrackStatusRecord] = []
     to_update: list[TrackStatusRecord] = []
+    badges: set[int] = set()
     changes: list[TrackStatusChange] = []
     for pid in partner_ids:
         spans = [rollup.MemberSpan(*row) for row in members.get(pid, ())]
@@ -280,6 +286,8 @@ def _recompute_chunk(
                 old = dict(zip(_VALUE_FIELDS, old_values, strict=True))
                 if old == values:
                     continue
+            if old.get("verified", False) != values["verified"]:
+                badges.add(pid)  # what the public badge shows changed
             if old["state"] != values["state"] or old["milestone"] != values["milestone"]:
                 changed_at = now
                 changes.append(
@@ -306,6 +314,8 @@ def _recompute_chunk(
         TrackStatusRecord.objects.bulk_update(
             to_update, [*_VALUE_FIELDS, "computed_at", "changed_at"], batch_size=500
         )
+    verified_at = _VALUE_FIELDS.index("verified") + 2  # after pk and changed_at
+    badges |= {pid for (pid, _), row in stored.items() if row[verified_at]}
     if stored:  # tracks the partners left
         TrackStatusRecord.objects.filter(pk__in=[row[0] for row in stored.values()]).delete()
     if changes:
@@ -315,6 +325,7 @@ def _recompute_chunk(
         written=len(to_create) + len(to_update),
         changes=len(changes),
         announce=[c.pk for c in changes if is_announced(c)],
+        badges=sorted(slugs[pid] for pid in badges),
     )
 
 
@@ -342,7 +353,9 @@ def partner_statuses_recompute(
         with transaction.atomic():
             chunk = _recompute_chunk(ids[start : start + CHUNK_SIZE], rules, now)
             if chunk.announce:
-                _queue_change_mails(chunk.announce)
+                _queue_change_mails(chunk.announce)  # recorded with the chunk (outbox)
+            if chunk.badges:
+                transaction.on_commit(partial(badge_cache_forget, slugs=chunk.badges))
         partners += chunk.partners
         written += chunk.written
         changed += chunk.changes

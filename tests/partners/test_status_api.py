@@ -24,6 +24,7 @@ TRACK_FIELDS = {
     "at_risk_until",
     "lapses_on",
     "milestone",
+    "renewals_that_matter",
 }
 
 
@@ -136,7 +137,9 @@ def test_a_track_not_computed_yet_reads_not_verified(client, company):
     assert services["verified"] is False and services["certified_individuals"] == 0
 
 
-STATUS_API_QUERIES = 9  # + the programme status history
+# 5 for the overview and its auth, 3 for the renewals (rules, memberships,
+# credentials), 1 for the programme status history
+STATUS_API_QUERIES = 12
 
 
 def test_query_count_is_the_same_for_5_and_500_members(
@@ -162,3 +165,74 @@ def test_query_count_is_the_same_for_5_and_500_members(
         body = client.get("/api/v1/partners/northwind/status").json()
     tech = next(t for t in body["tracks"] if t["track"] == "technology")
     assert tech["certified_individuals"] == 499
+
+
+# --- renewals that matter -------------------------------------------------------
+
+
+def certified_member(partner, certification, *, expires_in_days, legal_name=""):
+    person = UserFactory(legal_name=legal_name) if legal_name else UserFactory()
+    membership = MembershipFactory(partner=partner, person=person)
+    CredentialFactory(
+        person=person,
+        certification=certification,
+        expires_at=timezone.now() + timedelta(days=expires_in_days),
+    )
+    return membership
+
+
+@pytest.fixture
+def renewals_company(developer):
+    partner = PartnerFactory(name="Renew Co", slug="renew-co", status="active")
+    PartnerTrackFactory(partner=partner, track="technology")
+    admin = MembershipFactory(partner=partner, role="admin").person
+    TechnicalVerificationFactory(partner=partner, track="technology")
+    return partner, admin
+
+
+def technology(client, admin, slug="renew-co"):
+    body = login(client, admin).get(f"/api/v1/partners/{slug}/status").json()
+    return next(t for t in body["tracks"] if t["track"] == "technology")
+
+
+def test_renewals_that_matter_lists_the_expiries_that_take_the_track_below(
+    client, renewals_company, developer
+):
+    partner, admin = renewals_company
+    soon = certified_member(partner, developer, expires_in_days=40, legal_name="Sooner Person")
+    later = certified_member(partner, developer, expires_in_days=100, legal_name="Later Person")
+    certified_member(partner, developer, expires_in_days=900)
+    status.partner_status_recompute(partner=partner)
+    tech = technology(client, admin)
+    assert tech["certified_individuals"] == 3 and tech["required"] == 2
+    rows = tech["renewals_that_matter"]
+    assert [r["member_id"] for r in rows] == [soon.pk, later.pk]  # soonest first
+    assert set(rows[0]) == {"member_id", "name", "certification", "expires_on"}
+    assert rows[0]["name"] == "Sooner Person"
+    assert rows[0]["certification"] == "developer"
+    assert rows[0]["expires_on"].startswith(
+        soon.person.credentials.get().expires_at.date().isoformat()
+    )
+
+
+def test_a_spare_holder_beyond_the_horizon_means_no_renewal_matters_yet(
+    client, renewals_company, developer
+):
+    partner, admin = renewals_company
+    certified_member(partner, developer, expires_in_days=40)
+    certified_member(partner, developer, expires_in_days=200)  # the lapse: beyond 180 days
+    certified_member(partner, developer, expires_in_days=900)
+    status.partner_status_recompute(partner=partner)
+    assert technology(client, admin)["renewals_that_matter"] == []
+
+
+def test_former_members_are_never_listed(client, renewals_company, developer):
+    partner, admin = renewals_company
+    gone = certified_member(partner, developer, expires_in_days=30)
+    gone.ended = timezone.now() - timedelta(days=1)
+    gone.save()
+    stays = certified_member(partner, developer, expires_in_days=60)
+    certified_member(partner, developer, expires_in_days=900)
+    status.partner_status_recompute(partner=partner)
+    rows = technology(client, admin)["renewals_that_matter"]
+    assert [r["member_id"] for r in rows] == [stays.pk]

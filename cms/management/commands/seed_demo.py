@@ -22,6 +22,7 @@ from courses.models import CoursePage
 from exams.demo import seed_exams, seed_projects
 from exams.models import Exam
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
+from partners.directory.services import partner_profile_update
 from partners.lifecycle.services import partner_dates_initialise
 from partners.membership.services import membership_start, partner_create
 from partners.models import Membership, Partner, TechnicalVerification
@@ -50,6 +51,7 @@ PARTNERS = [
         "country": "GB",
         "status": "active",
         "tracks": ["services", "technology"],
+        "description": "Payment integrations and checkout for retailers across the UK.",
     },
     {
         "name": "Globex Commerce",
@@ -58,6 +60,7 @@ PARTNERS = [
         "country": "DE",
         "status": "provisional",
         "tracks": ["apps", "embedded_payments"],
+        "description": "Marketplace apps and embedded payments for software platforms.",
     },
 ]
 
@@ -124,7 +127,15 @@ class Command(BaseCommand):
         for spec in PARTNERS:
             partner = Partner.objects.filter(slug=spec["slug"]).first()
             if partner is None:
-                partner = partner_create(**spec)
+                fields = {k: v for k, v in spec.items() if k != "description"}
+                partner = partner_create(**fields)
+                partner = partner_profile_update(
+                    partner=partner,
+                    website=partner.website,
+                    country=partner.country,
+                    description=spec["description"],
+                    listed=True,
+                )
                 created += 1
             partners[spec["slug"]] = partner
 
