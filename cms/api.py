@@ -13,6 +13,7 @@ from lms.api import api
 from partners.downloads.api import router as partner_downloads_router
 from partners.roster.api import router as partner_members_router
 from partners.status.api import router as partner_status_router
+from partners.webhooks.api import router as partner_webhooks_router
 
 for router in (
     courses_router,
@@ -22,6 +23,7 @@ for router in (
     partner_members_router,
     partner_status_router,
     partner_downloads_router,
+    partner_webhooks_router,
 ):
     api.add_router("/", router)
 

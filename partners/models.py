@@ -611,3 +611,13 @@ class CertificateBundle(models.Model):
 
     def __str__(self) -> str:
         return f"Certificates of {self.partner} ({self.status}, {self.done}/{self.total})"
+
+
+# Webhooks keep their tables in their feature package; importing them here
+# registers them with the partners app (and its migrations).
+from .webhooks.models import (  # noqa: E402, F401
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
