@@ -9,6 +9,8 @@ Environment: BENCH_SECONDS (per measurement, default 5), BENCH_ROUNDS (3),
 BENCH_CONNECTIONS (8), DATABASE_URL (PostgreSQL instead of SQLite),
 BENCH_CERTIFICATES=0 to skip the certificate figures (about 6 minutes),
 BENCH_PARTNERS=0 to skip the partner figures (about 70 seconds),
+BENCH_WEBHOOKS=0 to skip the webhook fan-out (bench/webhooks.py: 1,000 events
+to 10 loopback endpoints with one worker; minutes on a busy machine),
 BENCH_WRITE=1 to also write docs/benchmarks.md.
 
 Two reference rows follow the baseline: one prepared SELECT and one durable
@@ -287,6 +289,11 @@ def main() -> None:
         from bench import partners
 
         lines += ["", *partners.run()]
+    if os.environ.get("BENCH_WEBHOOKS", "1") != "0":
+        print("Webhooks (1,000 events to 10 endpoints, one worker) ...", flush=True)
+        from bench import webhooks
+
+        lines += ["", *webhooks.run()]
     table = "\n".join(lines)
     print()
     print(table)

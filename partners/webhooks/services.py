@@ -459,9 +459,8 @@ def _record_outcome(
         mine.update(
             status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None, **common
         )
-        WebhookEndpoint.objects.filter(pk=endpoint_id, failing_since__isnull=False).update(
-            failing_since=None
-        )
+        if delivery.endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(pk=endpoint_id).update(failing_since=None)
         return "delivered"
     attempts = WebhookDelivery.objects.filter(pk=delivery.pk).values_list("attempts", flat=True)
     done = attempts.first() or MAX_ATTEMPTS
