@@ -144,10 +144,11 @@ def resolve_checked(
     return addresses[0]
 
 
-def _pool(target: Target, address: str, timeout: float):
+def _pool(target: Target, address: str, timeout: float, ssl_context: ssl.SSLContext | None):
     common = {"port": target.port, "maxsize": 1, "retries": False, "block": False}
     if target.scheme == "https":
-        context = ssl.create_default_context()
+        # The system's trusted CAs, certificate and host name checked (against the name).
+        context = ssl_context or ssl.create_default_context()
         return urllib3.HTTPSConnectionPool(
             address,
             server_hostname=target.host,
@@ -169,6 +170,7 @@ def post(
     allow_private: bool,
     require_https: bool,
     resolver: Resolver = socket.getaddrinfo,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Outcome:
     try:
         target = parse(url, require_https=require_https)
@@ -176,7 +178,7 @@ def post(
     except Refused as refused:
         return Outcome(None, f"refused: {refused}", None)
     started = time.monotonic()
-    pool = _pool(target, address, timeout)
+    pool = _pool(target, address, timeout, ssl_context)
     request_headers = {
         **headers,
         "Host": target.host_header,

@@ -398,3 +398,100 @@ def test_signing_matches_the_reference_library():
 
     theirs = Webhook(secret).sign("evt_1", datetime.fromtimestamp(1_700_000_000, UTC), '{"a":1}')
     assert ours == theirs
+
+
+def _tls_receiver(tmp_path, name):
+    """An https receiver on 127.0.0.1 whose certificate names `name` (its own CA)."""
+    import datetime as dt
+    import http.server
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    seen, snis = [], []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.append({"host": self.headers["Host"], "sni": snis[-1] if snis else None})
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda sock, name, ctx: snis.append(name)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    trust = ssl.create_default_context(cafile=str(cert_file))
+    return server, seen, trust
+
+
+def test_https_connects_to_the_checked_address_with_the_names_sni_and_certificate(tmp_path):
+    server, seen, trust = _tls_receiver(tmp_path, "hooks.partner.test")
+    port = server.server_address[1]
+
+    def resolver(host, port_, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port_))]
+
+    try:
+        outcome = transport.post(
+            f"https://hooks.partner.test:{port}/in",
+            b"{}",
+            {},
+            timeout=5,
+            allow_private=True,
+            require_https=True,
+            resolver=resolver,
+            ssl_context=trust,
+        )
+        assert outcome.delivered, outcome
+        assert seen == [{"host": f"hooks.partner.test:{port}", "sni": "hooks.partner.test"}]
+        # A certificate for another name is refused (the check is against the name).
+        wrong = transport.post(
+            f"https://other.partner.test:{port}/in",
+            b"{}",
+            {},
+            timeout=5,
+            allow_private=True,
+            require_https=True,
+            resolver=resolver,
+            ssl_context=trust,
+        )
+        assert not wrong.delivered
+        assert wrong.error.startswith("TLS error")
+        assert len(seen) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
