@@ -11,8 +11,10 @@ BENCH_CERTIFICATES=0 to skip the certificate figures (about 6 minutes),
 BENCH_PARTNERS=0 to skip the partner figures (about 70 seconds),
 BENCH_ONLY=badge,directory to measure only the rows whose names hold one
 of these words against the baseline (no exam, certificate or partner
-figures), BENCH_WRITE=1 to also write docs/benchmarks.md, BENCH_PORT (the server's
-port; default: a free one).
+figures), BENCH_WEBHOOKS=0 to skip the webhook fan-out (bench/webhooks.py:
+1,000 events to 10 loopback endpoints with one worker; minutes on a busy
+machine), BENCH_WRITE=1 to also write docs/benchmarks.md, BENCH_PORT (the
+server's port; default: a free one).
 
 Two reference rows follow the baseline: one prepared SELECT and one durable
 UPDATE (autocommit) of an answer row, with nothing else (bench/urls.py). They
@@ -321,6 +323,11 @@ def main() -> None:
         from bench import partners
 
         lines += ["", *partners.run()]
+    if os.environ.get("BENCH_WEBHOOKS", "1") != "0":
+        print("Webhooks (1,000 events to 10 endpoints, one worker) ...", flush=True)
+        from bench import webhooks
+
+        lines += ["", *webhooks.run()]
     table = "\n".join(lines)
     print()
     print(table)

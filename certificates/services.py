@@ -106,6 +106,13 @@ def _send_changed(credential_id: int, change: str) -> None:
     signals.credential_changed.send(sender=Credential, credential=credential, change=change)
 
 
+def _recorded(credential: Credential, change: str, at: datetime, **details: object) -> None:
+    """Inside the transaction: receivers record what must commit with the change."""
+    signals.credential_recorded.send(
+        sender=Credential, credential=credential, change=change, at=at, details=details
+    )
+
+
 def _after_commit(credential_id: int, change: str, *, render: bool) -> None:
     if render:
         _queue_render(credential_id)
@@ -171,6 +178,7 @@ def credential_issue_if_eligible(
             "expires_at": credential.expires_at.isoformat(),
         },
     )
+    _recorded(credential, signals.ISSUED, now)
     _after_commit(credential.pk, signals.ISSUED, render=True)
     selectors.forget_held(person)
     return credential, True
@@ -240,8 +248,9 @@ def credential_renew(
         old_name = cast(str, credential.pdf.name)  # set: the field is not empty
         storage = credential.pdf.storage
         transaction.on_commit(lambda: storage.delete(old_name))
-    _after_commit(credential.pk, signals.RENEWED, render=True)
     credential.refresh_from_db()
+    _recorded(credential, signals.RENEWED, now, previous_expires_at=old_expiry)
+    _after_commit(credential.pk, signals.RENEWED, render=True)
     return credential
 
 
@@ -345,6 +354,7 @@ def credential_revoke(
     _after_commit(credential.pk, signals.REVOKED, render=False)
     selectors.forget_held(credential.person)
     credential.refresh_from_db()
+    _recorded(credential, signals.REVOKED, now, reason=reason)
     return credential
 
 
@@ -358,13 +368,16 @@ def _expire_one(*, credential_id: int, now: datetime) -> bool:
         ).update(status=CredentialStatus.EXPIRED)
         if not changed:
             return False
-        credential = Credential.objects.only("pk", "expires_at").get(pk=credential_id)
+        credential = Credential.objects.select_related("certification", "person").get(
+            pk=credential_id
+        )
         CredentialEvent.objects.create(
             credential_id=credential_id,
             kind=EventKind.EXPIRED,
             at=now,
             details={"expires_at": credential.expires_at.isoformat()},
         )
+        _recorded(credential, signals.EXPIRED, now)
         _after_commit(credential_id, signals.EXPIRED, render=False)
     return True
 
@@ -424,6 +437,7 @@ def _remind_one(*, credential_id: int, now: datetime) -> bool:
         )
         # Mailing inside the transaction: if it fails, the row is rolled back
         # and the next run tries again.
+        _recorded(credential, signals.EXPIRING, now, days=days)
         _send_reminder(credential=credential, days=days)
         # Inside the transaction: receivers record their work (the partner
         # admins' copies, lms.outbox) with this reminder, once.

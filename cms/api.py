@@ -15,6 +15,7 @@ from partners.directory.api import router as partner_directory_router
 from partners.downloads.api import router as partner_downloads_router
 from partners.roster.api import router as partner_members_router
 from partners.status.api import router as partner_status_router
+from partners.webhooks.api import router as partner_webhooks_router
 
 for router in (
     courses_router,
@@ -26,6 +27,7 @@ for router in (
     partner_downloads_router,
     partner_api_keys_router,
     partner_directory_router,
+    partner_webhooks_router,
 ):
     api.add_router("/", router)
 

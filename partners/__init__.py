@@ -9,6 +9,12 @@ back up:
 - `downloads/`     certificates zip and roll-up report: services, selectors
                    and report in `services`; `tasks`, `api`, `views`, `urls`
                    (/partners/<slug>/downloads/, report.csv|pdf).
+- `webhooks/`      signed webhooks to partners' systems: endpoints, events,
+                   deliveries (`models`, imported by the top-level `models`),
+                   `services`, `selectors`, `api`, `views`/`urls`/`forms`
+                   (/partners/<slug>/webhooks/), `tasks` (deliver, sweep),
+                   `receivers` (signals -> events), `transport` (the
+                   SSRF-checked send), `signing` (pure).
 - `portal/`        the partner portal pages: apply, accept an invitation, the
                    partner admin's people page, staff partner list and
                    application decisions (`views`, `forms`, `urls`).

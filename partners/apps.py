@@ -90,3 +90,22 @@ class PartnersConfig(AppConfig):
             sender=TrackRuleSetting,
             dispatch_uid="partners-status-rule-saved",
         )
+
+        # Webhooks: events recorded inside the transaction of their cause.
+        from certificates.signals import credential_recorded
+
+        from .webhooks import policies as webhook_policies  # noqa: F401
+        from .webhooks import receivers as webhook_receivers
+
+        credential_recorded.connect(
+            webhook_receivers.on_credential_recorded, dispatch_uid="partners-webhooks-credential"
+        )
+        signals.membership_recorded.connect(
+            webhook_receivers.on_membership_recorded, dispatch_uid="partners-webhooks-membership"
+        )
+        signals.track_statuses_changed.connect(
+            webhook_receivers.on_track_statuses_changed, dispatch_uid="partners-webhooks-track"
+        )
+        signals.partner_status_changed.connect(
+            webhook_receivers.on_partner_status_changed, dispatch_uid="partners-webhooks-partner"
+        )

@@ -836,3 +836,13 @@ class ApiKey(models.Model):
         if self.expires_at is not None and self.expires_at <= now:
             return "expired"
         return "active"
+
+
+# Webhooks keep their tables in their feature package; importing them here
+# registers them with the partners app (and its migrations).
+from .webhooks.models import (  # noqa: E402, F401
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)

@@ -24,3 +24,18 @@ ENDED = "ended"
 # something (a webhook event, an e-mail to send) commits or rolls back with it.
 # `by` is None when a rule (a deadline) made the change.
 partner_status_changed = Signal()
+
+# `membership_recorded(sender=Membership, membership=<Membership>, change=<str>,
+# at=<datetime>)`: sent INSIDE the transaction of
+# `partners.membership.services.membership_start` ("started") and
+# `membership_end` ("ended"), for receivers that record something that must
+# commit with it (webhook events). Receivers record; they send nothing.
+membership_recorded = Signal()
+STARTED = "started"
+
+# `track_statuses_changed(sender=TrackStatusChange, changes=<list[dict]>)`: sent
+# INSIDE the recompute transaction that wrote the changes, once per chunk of
+# partners, with one dict per change of state: `partner_id`, `track`, `from`,
+# `to`, `reason`, `at_risk_until`, `lapses_on` (datetimes or None), `at`.
+# First computations that found a track not verified are left out.
+track_statuses_changed = Signal()

@@ -382,6 +382,18 @@ OUTBOX_REQUEUE_SECONDS = int(os.environ.get("OUTBOX_REQUEUE_SECONDS", "300"))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5"))
 OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
 
+# Partner webhooks (partners.webhooks; docs/security.md). Production: https
+# only, public addresses only (checked at every delivery). Development and
+# test settings turn both off so receivers on 127.0.0.1 work.
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", False)
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", True)
+# A delivery counts when a 2xx answer arrives within this many seconds.
+WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "10"))
+# Fernet keys for the stored signing secrets (comma-separated, the first
+# encrypts); empty: a key derived from SECRET_KEY (partners.webhooks.crypto).
+WEBHOOKS_ENCRYPTION_KEYS = env_list("WEBHOOKS_ENCRYPTION_KEYS")
+WEBHOOKS_MAX_ENDPOINTS = int(os.environ.get("WEBHOOKS_MAX_ENDPOINTS", "20"))
+
 # Open Badges 3.0 signing key (Ed25519): PEM or base64 of the 32-byte seed. Empty:
 # a dev-only key derived from SECRET_KEY; production answers 503 until it is set
 # (certificates.keys; system check certificates.I001).

@@ -36,3 +36,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Privileged people need a second factor for the admins and API tokens
 # unless OTP_REQUIRED=0 says otherwise.
 OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+# Webhooks: https and public addresses only, whatever the environment says
+# about private hosts unless WEBHOOKS_ALLOW_PRIVATE_HOSTS=1 is set explicitly.
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", False)
+WEBHOOKS_REQUIRE_HTTPS = True

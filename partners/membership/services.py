@@ -179,7 +179,7 @@ def membership_start(
     try:
         # A savepoint, so a lost race leaves the caller's transaction usable.
         with transaction.atomic():
-            return Membership.objects.create(
+            membership = Membership.objects.create(
                 person=person,
                 partner=partner,
                 role=role,
@@ -194,6 +194,10 @@ def membership_start(
         if current is None:
             raise  # not the one-current-membership rule: a real bug, let it surface
         raise _already_member(person, current) from None
+    signals.membership_recorded.send(
+        sender=Membership, membership=membership, change=signals.STARTED, at=membership.started
+    )
+    return membership
 
 
 @transaction.atomic
@@ -214,6 +218,9 @@ def membership_end(
     )
     membership.refresh_from_db(fields=["ended", "ended_reason"])
     if stamped:  # the partner's track status is recomputed from it (partners.signals)
+        signals.membership_recorded.send(
+            sender=Membership, membership=membership, change=signals.ENDED, at=ended
+        )
         transaction.on_commit(
             lambda: signals.membership_changed.send(
                 sender=Membership, membership=membership, change=signals.ENDED

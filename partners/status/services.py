@@ -54,7 +54,7 @@ from lms.errors import DomainError
 from lms.models import User
 from lms.outbox import outbox_enqueue
 
-from .. import benefits, rollup
+from .. import benefits, rollup, signals
 from ..directory.selectors import badge_cache_forget
 from ..models import (
     AppMilestoneFigure,
@@ -248,6 +248,8 @@ def _recompute_chunk(
     to_update: list[TrackStatusRecord] = []
     badges: set[int] = set()
     changes: list[TrackStatusChange] = []
+    # (at_risk_until, lapses_on) of changed tracks
+    risk: dict[tuple[int, str], tuple[datetime | None, date | None]] = {}
     for pid in partner_ids:
         spans = [rollup.MemberSpan(*row) for row in members.get(pid, ())]
         creds = [
@@ -303,6 +305,7 @@ def _recompute_chunk(
                         at=now,
                     )
                 )
+            risk[(pid, track)] = (values["at_risk_until"], values["lapses_on"])
             record = TrackStatusRecord(
                 pk=pk, partner_id=pid, track=track, computed_at=now, changed_at=changed_at, **values
             )
@@ -320,6 +323,22 @@ def _recompute_chunk(
         TrackStatusRecord.objects.filter(pk__in=[row[0] for row in stored.values()]).delete()
     if changes:
         TrackStatusChange.objects.bulk_create(changes, batch_size=500)
+        state_changes = [
+            {
+                "partner_id": c.partner_id,
+                "track": c.track,
+                "from": c.from_state or None,
+                "to": c.to_state,
+                "reason": c.reason,
+                "at_risk_until": risk[(c.partner_id, c.track)][0],
+                "lapses_on": risk[(c.partner_id, c.track)][1],
+                "at": c.at,
+            }
+            for c in changes
+            if c.from_state != c.to_state and is_announced(c)
+        ]
+        if state_changes:  # inside the transaction: see partners.signals
+            signals.track_statuses_changed.send(sender=TrackStatusChange, changes=state_changes)
     return _ChunkResult(
         partners=len(partner_ids),
         written=len(to_create) + len(to_update),
