@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("certificates.urls")),  # /verify/<id>, /certificates/
     path("partners/", include("partners.portal.urls")),  # before partners.status.urls
     path("partners/", include("partners.downloads.urls")),  # /partners/<slug>/downloads/
+    path("partners/", include("partners.analytics.urls")),  # /partners/staff/analytics/
     path("partners/", include("partners.status.urls")),  # /partners/<slug>/ dashboard
 ]
 

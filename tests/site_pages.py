@@ -60,7 +60,7 @@ def readme_pages() -> list[tuple[str, str | None, list[str]]]:
             "partner admin",
             "dana@northwind.example",
             [*signed_in, "/partners/northwind/", "/partners/northwind/people/"]
-            + ["/partners/northwind/downloads/"],
+            + ["/partners/northwind/downloads/", "/partners/northwind/analytics/"],
         ),
         (
             "instructor",
@@ -71,6 +71,7 @@ def readme_pages() -> list[tuple[str, str | None, list[str]]]:
             "staff",
             "staff@academy.example",
             ["/", "/partners/staff/partners/", "/partners/staff/applications/"]
+            + ["/partners/staff/analytics/", "/partners/northwind/analytics/"]
             + ["/partners/northwind/", "/partners/globex/people/", "/exams/projects/review/"],
         ),
     ]
