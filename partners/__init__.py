@@ -9,6 +9,10 @@ back up:
 - `downloads/`     certificates zip and roll-up report: services, selectors
                    and report in `services`; `tasks`, `api`, `views`, `urls`
                    (/partners/<slug>/downloads/, report.csv|pdf).
+- `analytics/`     programme and partner analytics: aggregate reads
+                   (`selectors`), charts and tables (`reports`), pure SVG
+                   drawing (`charts`), pages and CSVs (`views`, `urls`:
+                   /partners/staff/analytics/, /partners/<slug>/analytics/).
 - `portal/`        the partner portal pages: apply, accept an invitation, the
                    partner admin's people page, staff partner list and
                    application decisions (`views`, `forms`, `urls`).

@@ -21,6 +21,7 @@ MAX_SERIES = 6
 WIDTH = 760
 HEIGHT = 340
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 48, 64
+CHAR_WIDTH = 6.6  # of a 12 px system font, on average
 
 # Dark inks of different lightness: distinct in colour and in grey.
 INKS = ("#1e3a8a", "#b45309", "#0f766e", "#6b21a8", "#111827", "#9f1239")
@@ -149,7 +150,7 @@ def _legend(items: list[str]) -> str:
 def _legend_positions(names: Sequence[str]) -> list[tuple[float, float]]:
     x, y, out = float(LEFT), 20.0, []
     for name in names:
-        width = 46 + 7 * len(name)
+        width = 60 + CHAR_WIDTH * len(name)
         if x + width > WIDTH - RIGHT and x > LEFT:
             x, y = float(LEFT), y + 18
         out.append((x, y))
@@ -182,13 +183,19 @@ def _axes(
         )
     n = max(len(categories), 1)
     every = max(1, math.ceil(n / 8))
+    slot = (WIDTH - LEFT - RIGHT) / n * every
     for i, category in enumerate(categories):
         if i % every:
             continue
         x = _x(i, n, centred)
+        lines = _wrap(category, slot)
+        spans = "".join(
+            f'<tspan x="{x:.1f}" dy="{0 if k == 0 else 14}">{_e(line)}</tspan>'
+            for k, line in enumerate(lines)
+        )
         parts.append(
-            f'<text x="{x:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" fill="#374151">'
-            f"{_e(category)}</text>"
+            f'<text x="{x:.1f}" y="{TOP + plot_h + 20}" text-anchor="middle" fill="#374151">'
+            f"{spans}</text>"
         )
     parts.append(
         f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 14}" text-anchor="middle" '
@@ -199,6 +206,15 @@ def _axes(
         f'font-weight="600" transform="rotate(-90 16 {TOP + plot_h / 2:.1f})">{_e(y_label)}</text>'
     )
     return parts
+
+
+def _wrap(label: str, width: float) -> list[str]:
+    """One line, or two split at the space nearest the middle when it is too wide."""
+    if len(label) * CHAR_WIDTH <= width * 0.92 or " " not in label:
+        return [label]
+    middle = len(label) / 2
+    cut = min((i for i, c in enumerate(label) if c == " "), key=lambda i: abs(i - middle))
+    return [label[:cut], label[cut + 1 :]]
 
 
 def _x(i: int, n: int, centred: bool) -> float:

@@ -56,7 +56,8 @@ def _svg(markup: str) -> SafeString:
 
 
 def _period_text(period: s.DateRange) -> str:
-    return f"{period.start:%d %b %Y} to {period.end:%d %b %Y}"
+    start, end = period.start, period.end
+    return f"{start.day} {start:%b %Y} to {end.day} {end:%b %Y}"
 
 
 def certifications_issued(*, scope, period, now) -> Report:
@@ -304,6 +305,12 @@ def funnel(*, scope, period, now) -> Report:
         f"{_period_text(period)}, and how many of them have since completed the path's "
         "courses, passed the exam, passed the project and been certified, per certification."
     )
+    for f in funnels:
+        gaps = [
+            f"{'—' if days is None else f'{days:.1f}'} days to “{steps[k + 1].lower()}”"
+            for k, days in enumerate(f.median_days)
+        ]
+        desc += f" {f.certification}, median: " + "; ".join(gaps) + "."
     shown = funnels[: charts.MAX_SERIES]
     svg = charts.bar_chart(
         chart_id="chart-funnel",

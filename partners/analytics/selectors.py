@@ -29,7 +29,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from certificates.models import Certification, Credential, CredentialStatus
@@ -127,8 +127,27 @@ class Scope:
         return qs.filter(**{f"{field_name}_id": self.partner.pk})
 
 
-def _month(value: datetime) -> date:
-    return timezone.localtime(value).date().replace(day=1)
+def _per_month(name: str, field_name: str, period: DateRange, condition: Q | None = None) -> dict:
+    """One COUNT per month of the period, `{name}_{i}`, of rows whose `field_name`
+    falls in that month (and that match `condition`).
+
+    Conditional counts compare stored values with bounds computed here, so the
+    database groups nothing by a computed month: no per-row date function
+    (on SQLite that would be a Python function called for every row).
+    """
+    months = period.months
+    bounds = [timezone.make_aware(datetime.combine(m, time.min)) for m in months]
+    bounds[0] = period.start_at
+    bounds.append(period.end_before)
+    counts = {}
+    for i in range(len(months)):
+        in_month = Q(**{f"{field_name}__gte": bounds[i], f"{field_name}__lt": bounds[i + 1]})
+        counts[f"{name}_{i}"] = Count("pk", filter=in_month & condition if condition else in_month)
+    return counts
+
+
+def _series(row: dict, name: str, months: int) -> list[int]:
+    return [row[f"{name}_{i}"] for i in range(months)]
 
 
 # --- certifications issued -----------------------------------------------------------
@@ -147,17 +166,16 @@ def certifications_issued_by_month(*, scope: Scope, period: DateRange) -> Monthl
     rows = (
         scope.people(Credential.objects.all())
         .filter(issued_at__gte=period.start_at, issued_at__lt=period.end_before)
-        .annotate(month=TruncMonth("issued_at"))
-        .values("month", "certification__name")
-        .annotate(n=Count("pk"))
+        .values("certification__name")
+        .annotate(**_per_month("m", "issued_at", period))
         .order_by()
     )
     months = period.months
-    index = {m: i for i, m in enumerate(months)}
     counts: dict[str, list[int]] = {}
     for row in rows:
         series = counts.setdefault(row["certification__name"], [0] * len(months))
-        series[index[_month(row["month"])]] += row["n"]
+        for i, n in enumerate(_series(row, "m", len(months))):
+            series[i] += n
     names = sorted(counts)
     return MonthlyCounts(months, names, counts)
 
@@ -207,34 +225,35 @@ def exam_pass_rates_by_month(*, scope: Scope, period: DateRange) -> list[ExamPas
         .annotate(first=Min("pk"))
         .values("first")
     )
+    first = Q(pk__in=first_ids)
+    passed = Q(passed=True)
     rows = (
         scope.people(Attempt.objects.exclude(status=AttemptStatus.IN_PROGRESS))
         .filter(submitted_at__gte=period.start_at, submitted_at__lt=period.end_before)
-        .annotate(month=TruncMonth("submitted_at"))
-        .values("exam_id", "exam__title", "month")
+        .values("exam_id", "exam__title")
         .annotate(
-            total=Count("pk"),
-            passes=Count("pk", filter=Q(passed=True)),
-            first_total=Count("pk", filter=Q(pk__in=first_ids)),
-            first_passed=Count("pk", filter=Q(pk__in=first_ids, passed=True)),
+            **_per_month("all", "submitted_at", period),
+            **_per_month("passed", "submitted_at", period, passed),
+            **_per_month("first", "submitted_at", period, first),
+            **_per_month("first_passed", "submitted_at", period, first & passed),
         )
         .order_by()
     )
     months = period.months
-    index = {m: i for i, m in enumerate(months)}
-    exams: dict[int, ExamPassRates] = {}
+    exams = []
     for row in rows:
-        exam = exams.get(row["exam_id"])
-        if exam is None:
-            exam = exams[row["exam_id"]] = ExamPassRates(
-                row["exam_id"], row["exam__title"], [ExamMonth(m, 0, 0, 0, 0) for m in months]
-            )
-        cell = exam.months[index[_month(row["month"])]]
-        cell.attempts += row["total"]
-        cell.passed += row["passes"]
-        cell.first_attempts += row["first_total"]
-        cell.first_passed += row["first_passed"]
-    return sorted(exams.values(), key=lambda e: (e.title, e.exam_id))
+        columns = zip(
+            months,
+            _series(row, "all", len(months)),
+            _series(row, "passed", len(months)),
+            _series(row, "first", len(months)),
+            _series(row, "first_passed", len(months)),
+            strict=True,
+        )
+        exams.append(
+            ExamPassRates(row["exam_id"], row["exam__title"], [ExamMonth(*c) for c in columns])
+        )
+    return sorted(exams, key=lambda e: (e.title, e.exam_id))
 
 
 # --- credentials expiring --------------------------------------------------------------
@@ -303,20 +322,23 @@ def verified_tracks_by_month(*, scope: Scope, period: DateRange) -> VerifiedTrac
         .annotate(into=into, out=out)
         .order_by()
     }
+    entering = ~Q(from_state__in=VERIFIED_STATES) & Q(to_state__in=VERIFIED_STATES)
+    leaving = Q(from_state__in=VERIFIED_STATES) & ~Q(to_state__in=VERIFIED_STATES)
     during = (
         changes.filter(at__gte=period.start_at, at__lt=period.end_before)
-        .annotate(month=TruncMonth("at"))
-        .values("track", "month")
-        .annotate(into=into, out=out)
+        .values("track")
+        .annotate(
+            **_per_month("into", "at", period, entering),
+            **_per_month("out", "at", period, leaving),
+        )
         .order_by()
     )
     months = period.months
-    index = {m: i for i, m in enumerate(months)}
     net: dict[str, list[int]] = {}
     for row in during:
-        net.setdefault(row["track"], [0] * len(months))[index[_month(row["month"])]] += (
-            row["into"] - row["out"]
-        )
+        into_counts = _series(row, "into", len(months))
+        out_counts = _series(row, "out", len(months))
+        net[row["track"]] = [a - b for a, b in zip(into_counts, out_counts, strict=True)]
     labels = dict(Track.choices)
     tracks = [t for t in Track.values if t in before or t in net]
     counts = {}

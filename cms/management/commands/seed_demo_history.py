@@ -35,15 +35,16 @@ from partners.models import (
 
 SEED = 20261206
 DOMAIN = "history.example"
+# (name, slug, status, track, the track's states after "not verified", in order)
 PARTNERS = [
-    ("Acme Payments", "acme", "active", "technology"),
-    ("Initech Software", "initech", "active", "apps"),
-    ("Umbrella Retail", "umbrella", "active", "services"),
-    ("Hooli Pay", "hooli", "active", "technology"),
-    ("Stark Commerce", "stark", "provisional", "embedded_payments"),
-    ("Tyrell Apps", "tyrell", "provisional", "apps"),
-    ("Wayne Logistics", "wayne", "applicant", "services"),
-    ("Cyberdyne Systems", "cyberdyne", "suspended", "technology"),
+    ("Acme Payments", "acme", "active", "technology", ["verified"]),
+    ("Initech Software", "initech", "active", "apps", ["verified", "at_risk"]),
+    ("Umbrella Retail", "umbrella", "active", "services", ["verified", "at_risk", "verified"]),
+    ("Hooli Pay", "hooli", "active", "technology", ["verified", "at_risk"]),
+    ("Stark Commerce", "stark", "provisional", "embedded_payments", []),
+    ("Tyrell Apps", "tyrell", "provisional", "apps", []),
+    ("Wayne Logistics", "wayne", "applicant", "services", []),
+    ("Cyberdyne Systems", "cyberdyne", "suspended", "technology", ["verified", "not_verified"]),
 ]
 LEARNERS = 80
 
@@ -74,14 +75,25 @@ class Command(BaseCommand):
             raise CommandError("Run manage.py seed_demo first.")
         with transaction.atomic():
             made = self.seed(certifications)
+        # After the commit above, whose memberships and credentials made the
+        # status receivers compute today's track statuses: the demo replaces
+        # them with a past history (the daily recompute records what differs).
+        with transaction.atomic():
+            self.seed_track_histories()
         self.stdout.write(self.style.SUCCESS(f"Demo history ready ({made} learners)."))
+
+    def seed_track_histories(self) -> None:
+        rng = random.Random(SEED + 1)  # noqa: S311 (demo data, reproducible on purpose)
+        now = timezone.now()
+        for _, slug, _, track, states in PARTNERS:
+            self.track_history(rng, Partner.objects.get(slug=slug), track, states, now)
 
     def seed(self, certifications) -> int:
         rng = random.Random(SEED)  # noqa: S311 (demo data, reproducible on purpose)
         now = timezone.now()
         User = get_user_model()
         partners = [Partner.objects.get(slug="northwind")]
-        for name, slug, status, track in PARTNERS:
+        for name, slug, status, track, _ in PARTNERS:
             partner = Partner.objects.create(
                 name=name, slug=slug, website=f"https://{slug}.example", country="US", status=status
             )
@@ -109,10 +121,6 @@ class Command(BaseCommand):
             )
             certification = certifications[n % len(certifications)]
             self.learner_history(rng, person, certification, paths[certification.slug], now)
-        # Last: the memberships and credentials above made the status receivers
-        # compute today's statuses; the demo replaces them with a past history.
-        for partner, (_, _, _, track) in zip(partners[1:], PARTNERS, strict=True):
-            self.track_history(rng, partner, track, now)
         return LEARNERS
 
     def learner_history(self, rng, person, certification, courses, now):
@@ -186,18 +194,11 @@ class Command(BaseCommand):
             passed=passed,
         )
 
-    def track_history(self, rng, partner, track, now):
-        """not verified → verified → (sometimes) at risk → verified or not verified."""
+    def track_history(self, rng, partner, track, states, now):
+        """From "not verified" through `states`, spread over the last two years."""
         at = now - timedelta(days=rng.randint(500, 720))
-        steps = [("", "not_verified")]
-        if partner.status in ("active", "suspended"):
-            steps.append(("not_verified", "verified"))
-            if rng.random() < 0.7:
-                steps.append(("verified", "at_risk"))
-                if partner.status == "suspended":
-                    steps.append(("at_risk", "not_verified"))
-                elif rng.random() < 0.5:
-                    steps.append(("at_risk", "verified"))
+        chain = ["", "not_verified", *states]
+        steps = list(zip(chain, chain[1:], strict=False))
         TrackStatusChange.objects.filter(partner=partner).delete()
         TrackStatusRecord.objects.filter(partner=partner).delete()
         last = None
@@ -213,6 +214,8 @@ class Command(BaseCommand):
             )
             last = (to_state, at)
             at = min(at + timedelta(days=rng.randint(60, 200)), at + (now - at) / 2)
+            if to_state == "verified" and states[-1] == "at_risk":
+                at = max(at, now - timedelta(days=rng.randint(5, 50)))
         state, changed = last
         TrackStatusRecord.objects.create(
             partner=partner,
@@ -221,7 +224,7 @@ class Command(BaseCommand):
             verified=state in ("verified", "at_risk"),
             certified_individuals=1 if state == "at_risk" else (2 if state == "verified" else 0),
             required=2,
-            at_risk_until=now + timedelta(days=rng.randint(3, 55)) if state == "at_risk" else None,
+            at_risk_until=changed + timedelta(days=60) if state == "at_risk" else None,
             reason="demo",
             explanation="Demo history.",
             computed_at=now,
