@@ -36,6 +36,7 @@ class Report:
     figures: list[Figure] = field(default_factory=list)
     note: str = ""
     page_rows: int | None = None  # rows shown on the page when the CSV holds more
+    table_open: bool = False  # the table is the point (names and dates), not a fallback
 
     @property
     def shown_rows(self) -> list[list[object]]:
@@ -285,6 +286,7 @@ def _at_risk(scope, period, now, limit) -> Report:
         rows,
         [Figure("chart-at-risk", title, _svg(svg))],
         note=note,
+        table_open=bool(rows),
     )
 
 
