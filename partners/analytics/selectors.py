@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
+    Case,
     Count,
     IntegerField,
     Max,
@@ -28,6 +29,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -127,27 +129,20 @@ class Scope:
         return qs.filter(**{f"{field_name}_id": self.partner.pk})
 
 
-def _per_month(name: str, field_name: str, period: DateRange, condition: Q | None = None) -> dict:
-    """One COUNT per month of the period, `{name}_{i}`, of rows whose `field_name`
-    falls in that month (and that match `condition`).
+def _month_index(field_name: str, period: DateRange) -> Case:
+    """The month of the period (0, 1, ...) that `field_name` falls in, as a CASE
+    on the stored value against bounds computed here.
 
-    Conditional counts compare stored values with bounds computed here, so the
-    database groups nothing by a computed month: no per-row date function
-    (on SQLite that would be a Python function called for every row).
+    Grouping by it leaves the database no per-row date function to call (on
+    SQLite, TruncMonth is a Python function called for every row) and Django
+    one small expression to compile. Rows must already be filtered to the period.
     """
     months = period.months
-    bounds = [timezone.make_aware(datetime.combine(m, time.min)) for m in months]
-    bounds[0] = period.start_at
-    bounds.append(period.end_before)
-    counts = {}
-    for i in range(len(months)):
-        in_month = Q(**{f"{field_name}__gte": bounds[i], f"{field_name}__lt": bounds[i + 1]})
-        counts[f"{name}_{i}"] = Count("pk", filter=in_month & condition if condition else in_month)
-    return counts
-
-
-def _series(row: dict, name: str, months: int) -> list[int]:
-    return [row[f"{name}_{i}"] for i in range(months)]
+    whens = [
+        When(**{f"{field_name}__lt": timezone.make_aware(datetime.combine(m, time.min))}, then=i)
+        for i, m in enumerate(months[1:])
+    ]
+    return Case(*whens, default=len(months) - 1, output_field=IntegerField())
 
 
 # --- certifications issued -----------------------------------------------------------
@@ -166,16 +161,15 @@ def certifications_issued_by_month(*, scope: Scope, period: DateRange) -> Monthl
     rows = (
         scope.people(Credential.objects.all())
         .filter(issued_at__gte=period.start_at, issued_at__lt=period.end_before)
-        .values("certification__name")
-        .annotate(**_per_month("m", "issued_at", period))
+        .annotate(month=_month_index("issued_at", period))
+        .values("certification__name", "month")
+        .annotate(n=Count("pk"))
         .order_by()
     )
     months = period.months
     counts: dict[str, list[int]] = {}
     for row in rows:
-        series = counts.setdefault(row["certification__name"], [0] * len(months))
-        for i, n in enumerate(_series(row, "m", len(months))):
-            series[i] += n
+        counts.setdefault(row["certification__name"], [0] * len(months))[row["month"]] += row["n"]
     names = sorted(counts)
     return MonthlyCounts(months, names, counts)
 
@@ -225,35 +219,33 @@ def exam_pass_rates_by_month(*, scope: Scope, period: DateRange) -> list[ExamPas
         .annotate(first=Min("pk"))
         .values("first")
     )
-    first = Q(pk__in=first_ids)
-    passed = Q(passed=True)
     rows = (
         scope.people(Attempt.objects.exclude(status=AttemptStatus.IN_PROGRESS))
         .filter(submitted_at__gte=period.start_at, submitted_at__lt=period.end_before)
-        .values("exam_id", "exam__title")
+        .annotate(month=_month_index("submitted_at", period))
+        .values("exam_id", "exam__title", "month")
         .annotate(
-            **_per_month("all", "submitted_at", period),
-            **_per_month("passed", "submitted_at", period, passed),
-            **_per_month("first", "submitted_at", period, first),
-            **_per_month("first_passed", "submitted_at", period, first & passed),
+            total=Count("pk"),
+            passes=Count("pk", filter=Q(passed=True)),
+            first_total=Count("pk", filter=Q(pk__in=first_ids)),
+            first_passed=Count("pk", filter=Q(pk__in=first_ids, passed=True)),
         )
         .order_by()
     )
     months = period.months
-    exams = []
+    exams: dict[int, ExamPassRates] = {}
     for row in rows:
-        columns = zip(
-            months,
-            _series(row, "all", len(months)),
-            _series(row, "passed", len(months)),
-            _series(row, "first", len(months)),
-            _series(row, "first_passed", len(months)),
-            strict=True,
-        )
-        exams.append(
-            ExamPassRates(row["exam_id"], row["exam__title"], [ExamMonth(*c) for c in columns])
-        )
-    return sorted(exams, key=lambda e: (e.title, e.exam_id))
+        exam = exams.get(row["exam_id"])
+        if exam is None:
+            exam = exams[row["exam_id"]] = ExamPassRates(
+                row["exam_id"], row["exam__title"], [ExamMonth(m, 0, 0, 0, 0) for m in months]
+            )
+        cell = exam.months[row["month"]]
+        cell.attempts += row["total"]
+        cell.passed += row["passes"]
+        cell.first_attempts += row["first_total"]
+        cell.first_passed += row["first_passed"]
+    return sorted(exams.values(), key=lambda e: (e.title, e.exam_id))
 
 
 # --- credentials expiring --------------------------------------------------------------
@@ -322,23 +314,17 @@ def verified_tracks_by_month(*, scope: Scope, period: DateRange) -> VerifiedTrac
         .annotate(into=into, out=out)
         .order_by()
     }
-    entering = ~Q(from_state__in=VERIFIED_STATES) & Q(to_state__in=VERIFIED_STATES)
-    leaving = Q(from_state__in=VERIFIED_STATES) & ~Q(to_state__in=VERIFIED_STATES)
     during = (
         changes.filter(at__gte=period.start_at, at__lt=period.end_before)
-        .values("track")
-        .annotate(
-            **_per_month("into", "at", period, entering),
-            **_per_month("out", "at", period, leaving),
-        )
+        .annotate(month=_month_index("at", period))
+        .values("track", "month")
+        .annotate(into=into, out=out)
         .order_by()
     )
     months = period.months
     net: dict[str, list[int]] = {}
     for row in during:
-        into_counts = _series(row, "into", len(months))
-        out_counts = _series(row, "out", len(months))
-        net[row["track"]] = [a - b for a, b in zip(into_counts, out_counts, strict=True)]
+        net.setdefault(row["track"], [0] * len(months))[row["month"]] += row["into"] - row["out"]
     labels = dict(Track.choices)
     tracks = [t for t in Track.values if t in before or t in net]
     counts = {}
