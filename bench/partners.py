@@ -16,6 +16,9 @@ with DJANGO_SETTINGS_MODULE=bench.settings (e-mail to Django's locmem backend):
   timed after it, apart; the same is measured at 1,000 partners first
   (then the stored statuses are wiped and the data grown to full size), to show
   the queries grow per chunk of 1,000 partners, not per partner.
+- analytics: on the same data, the programme analytics page and one
+  partner's, timed through Django's test client in one process against the
+  bare view (`/bench/empty`), as a ratio, with their query counts.
 - certificates zip: a partner with 200 current members, each with an active
   credential whose PDF is stored. ONE real PDF is rendered with
   certificates.pdf; the other 199 are copies of it (saves ~1 minute of
@@ -66,6 +69,8 @@ def run() -> list[str]:
         migrate(env)
         print(f"Partners: status recompute, {SCALE:,} partners x {MEMBERS} ...", flush=True)
         status = run_phase("bench.partners", env, "status", str(SCALE), tag)
+        print(f"Partners: analytics page on {SCALE:,} partners ...", flush=True)
+        analytics = run_phase("bench.partners", env, "analytics", tag)
         print(f"Partners: zip of {ZIP_MEMBERS} certificates ...", flush=True)
         prepared = run_phase("bench.partners", env, "zip_prepare", tag)
         zipped = run_phase("bench.partners", env, "zip_build", str(prepared["partner_id"]))
@@ -105,6 +110,18 @@ def run() -> list[str]:
             f"{full['first']['queries'] * 1000 / SCALE:.0f} / "
             f"{full['repeat']['queries'] * 1000 / SCALE:.0f} |"
         )
+    lines.append(
+        f"| programme analytics page /partners/staff/analytics/ on {analytics['partners']:,} "
+        f"partners, {analytics['credentials']:,} credentials, {analytics['changes']:,} track "
+        f"status changes (in-process test client, median of {analytics['rounds']}; bare "
+        f"view {analytics['bare_ms']:.2f} ms) | {analytics['page_ms']:,.0f} ms, "
+        f"{analytics['page_ratio']:,.0f}x the bare view, {analytics['queries']} queries |"
+    )
+    lines.append(
+        f"| a partner's analytics page /partners/<slug>/analytics/ (20 members), same data "
+        f"| {analytics['partner_ms']:,.0f} ms, {analytics['partner_ratio']:,.0f}x the bare view, "
+        f"{analytics['partner_queries']} queries |"
+    )
     lines.append(
         f"| zip of {zipped['entries']} certificates ({_mb(zipped['zip_kib'])}; one real "
         f"PDF of {zipped['pdf_kib']:.0f} KB rendered with certificates.pdf, {ZIP_MEMBERS - 1} "
@@ -312,6 +329,65 @@ def phase_status(scale: int, tag: str) -> dict:
     }
 
 
+ANALYTICS_ROUNDS = 5
+
+
+def phase_analytics(tag: str) -> dict:
+    """The analytics pages on the data the status phase left, against the bare view,
+    both through Django's test client in this process (same middleware and session)."""
+    import statistics
+
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from certificates.models import Credential
+    from lms.models import User
+    from lms.permissions import PROGRAMME_STAFF
+    from partners.models import Partner, TrackStatusChange
+
+    staff, _ = User.objects.get_or_create(
+        email=f"{tag}-staff@example.com", defaults={"legal_name": "Bench Staff"}
+    )
+    staff.groups.add(Group.objects.get(name=PROGRAMME_STAFF))
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(staff)
+    partner_page = f"/partners/{tag}-p0/analytics/"
+
+    def timed(path: str, rounds: int) -> float:
+        client.get(path)  # warm-up
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            response = client.get(path)
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200, (path, response.status_code)
+        return statistics.median(times) * 1000
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path)
+        return len(captured)
+
+    bare = timed("/bench/empty", 200)
+    page = timed("/partners/staff/analytics/", ANALYTICS_ROUNDS)
+    partner = timed(partner_page, ANALYTICS_ROUNDS)
+    return {
+        "partners": Partner.objects.count(),
+        "credentials": Credential.objects.count(),
+        "changes": TrackStatusChange.objects.count(),
+        "rounds": ANALYTICS_ROUNDS,
+        "bare_ms": bare,
+        "page_ms": page,
+        "page_ratio": page / bare,
+        "queries": queries("/partners/staff/analytics/"),
+        "partner_ms": partner,
+        "partner_ratio": partner / bare,
+        "partner_queries": queries(partner_page),
+    }
+
+
 def phase_zip_prepare(tag: str) -> dict:
     from datetime import timedelta
 
@@ -407,6 +483,7 @@ def _child(argv: list[str]) -> None:
     name, *args = argv
     phases = {
         "status": lambda scale, tag: phase_status(int(scale), tag),
+        "analytics": phase_analytics,
         "zip_prepare": phase_zip_prepare,
         "zip_build": lambda pid: phase_zip_build(int(pid)),
     }

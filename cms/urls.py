@@ -32,6 +32,7 @@ urlpatterns = [
     path("partners/", include("partners.lifecycle.urls")),  # re-review, programme status
     path("partners/", include("partners.api_keys.urls")),  # /partners/<slug>/api-keys/
     path("partners/", include("partners.webhooks.urls")),  # /partners/<slug>/webhooks/
+    path("partners/", include("partners.analytics.urls")),  # /partners/staff/analytics/
     path("partners/", include("partners.status.urls")),  # /partners/<slug>/ dashboard
 ]
 

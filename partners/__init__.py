@@ -15,6 +15,10 @@ back up:
                    (/partners/<slug>/webhooks/), `tasks` (deliver, sweep),
                    `receivers` (signals -> events), `transport` (the
                    SSRF-checked send), `signing` (pure).
+- `analytics/`     programme and partner analytics: aggregate reads
+                   (`selectors`), charts and tables (`reports`), pure SVG
+                   drawing (`charts`), pages and CSVs (`views`, `urls`:
+                   /partners/staff/analytics/, /partners/<slug>/analytics/).
 - `portal/`        the partner portal pages: apply, accept an invitation, the
                    partner admin's people page, staff partner list and
                    application decisions (`views`, `forms`, `urls`).

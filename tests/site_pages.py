@@ -63,7 +63,11 @@ def readme_pages() -> list[tuple[str, str | None, list[str]]]:
             "partner admin",
             "dana@northwind.example",
             [*signed_in, "/partners/northwind/", "/partners/northwind/people/"]
-            + ["/partners/northwind/downloads/", "/partners/northwind/profile/"],
+            + [
+                "/partners/northwind/downloads/",
+                "/partners/northwind/profile/",
+                "/partners/northwind/analytics/",
+            ],
         ),
         (
             "instructor",
@@ -74,6 +78,7 @@ def readme_pages() -> list[tuple[str, str | None, list[str]]]:
             "staff",
             "staff@academy.example",
             ["/", "/partners/staff/partners/", "/partners/staff/applications/"]
+            + ["/partners/staff/analytics/", "/partners/northwind/analytics/"]
             + ["/partners/northwind/", "/partners/globex/people/", "/exams/projects/review/"],
         ),
     ]
