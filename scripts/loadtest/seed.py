@@ -148,7 +148,8 @@ def seed(*, candidates: int, learners: int, admins: int) -> dict:
         )
         lessons = [lesson.url for lesson in LessonPage.objects.child_of(course).live()]
         Enrolment.objects.bulk_create(
-            Enrolment(person=user, course=course, enrolled_at=now) for user in learner_users
+            Enrolment(person=user, course=course, enrolled_at=now, last_activity_at=now)
+            for user in learner_users
         )
         credentials = Credential.objects.bulk_create(
             Credential(
