@@ -187,6 +187,7 @@ class OwnPostgres:
 
     def create(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.chmod(0o700)
         shutil.chown(self.folder, "postgres", "postgres")
         self._as_postgres("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
         self.start()
@@ -682,12 +683,19 @@ def cluster_scenario(
     )
     stops = cluster.stop()
     rows = nginx.parse_access_log(cluster.nginx_log)
-    for event in events:
+    events.sort(key=lambda e: e["at"])
+    for index, event in enumerate(events):
         if "back_at" in event:
-            window = [r for r in rows if event["at"] <= r["t"] <= event["back_at"] + 30]
+            # Until the pool's wait (10 s) after the fault ended, or the next fault.
+            end = event["back_at"] + 12
+            if index + 1 < len(events):
+                end = min(end, events[index + 1]["at"])
+            window = [r for r in rows if event["at"] <= r["t"] <= end]
             event["statuses_in_window"] = _count_statuses(window)
             bad = [r["t"] for r in window if r["status"] >= 500]
-            event["errors_stopped_after_s"] = round(max(bad) - event["back_at"], 1) if bad else 0
+            event["errors_stopped_after_back_s"] = (
+                round(max(0.0, max(bad) - event["back_at"]), 1) if bad else 0.0
+            )
             event["at"] = round(event["at"] - began, 1)
             event["back_at"] = round(event["back_at"] - began, 1)
         else:
@@ -883,7 +891,7 @@ def main() -> int:
                     run_dir, ports, database_url, static_root, users=users, run_time=run_time
                 )
             )
-        else:
+        elif os.environ.get("FAULTS_ONLY", "0") != "1":
             reports.append(
                 cluster_scenario(
                     run_dir,
@@ -896,29 +904,33 @@ def main() -> int:
                     faults=[],
                 )
             )
-            if faults:
-                fault_dir = Path(tmp) / "faults"
-                fault_dir.mkdir()
-                own = OwnPostgres(Path(tmp) / "pg", ports.take())
-                log("starting a PostgreSQL cluster of our own for the fault run")
-                own.create()
-                try:
-                    reports.append(
-                        cluster_scenario(
-                            fault_dir,
-                            ports,
-                            own.url,
-                            static_root,
-                            users=min(users, int(os.environ.get("FAULT_USERS", "60"))),
-                            run_time=seconds(os.environ.get("FAULT_RUN_TIME", "60")),
-                            kill=False,
-                            faults=faults,
-                            own_pg=own,
-                        )
+        if faults and not single:
+            fault_dir = Path(tmp) / "faults"
+            fault_dir.mkdir()
+            # Outside the run's folder (private to root): `postgres` owns this one.
+            pg_folder = Path(tempfile.mkdtemp(prefix="loadtest-pg-"))
+            own = OwnPostgres(pg_folder, ports.take())
+            log("starting a PostgreSQL cluster of our own for the fault run")
+            own.create()
+            try:
+                reports.append(
+                    cluster_scenario(
+                        fault_dir,
+                        ports,
+                        own.url,
+                        static_root,
+                        users=min(users, int(os.environ.get("FAULT_USERS", "60"))),
+                        run_time=seconds(os.environ.get("FAULT_RUN_TIME", "60")),
+                        kill=False,
+                        faults=faults,
+                        own_pg=own,
                     )
-                    reports[-1]["mode"] = "faults: " + ", ".join(faults)
-                finally:
+                )
+                reports[-1]["mode"] = "faults: " + ", ".join(faults)
+            finally:
+                if (own.data / "postmaster.pid").exists():
                     own.stop()
+                shutil.rmtree(pg_folder, ignore_errors=True)
         if os.environ.get("LOADTEST_KEEP"):
             shutil.copytree(tmp, VAR / "last", dirs_exist_ok=True)
     for report in reports:
