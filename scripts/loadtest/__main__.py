@@ -591,6 +591,7 @@ def cluster_scenario(
     cluster.start()
     began = time.time()
     locust = run_locust(run_dir, cluster.host, plan, users, run_time)
+    log(f"load started: {users} people for {run_time} s")
     kills: list[dict] = []
     events: list[dict] = []
     ramp = 20.0
@@ -603,6 +604,7 @@ def cluster_scenario(
     if kill:
         at(run_time * 0.4)
         web, worker = cluster.webs[0], cluster.workers[0]
+        running_before = worker.log_path.read_text(errors="replace").count(" running.")
         killed_at = time.time()
         web.kill()
         worker.kill()
@@ -626,7 +628,19 @@ def cluster_scenario(
                 "healthz_after_restart_s": round(ready, 1) if ready else None,
             }
         )
-        events.append({"event": "worker1 killed and restarted", "at": killed_at})
+        worker_ready = None
+        while time.time() - killed_at < 90:
+            if worker.log_path.read_text(errors="replace").count(" running.") > running_before:
+                worker_ready = round(time.time() - killed_at, 1)
+                break
+            time.sleep(0.5)
+        events.append(
+            {
+                "event": "worker1 killed and restarted",
+                "at": killed_at,
+                "taking_tasks_again_after_s": worker_ready,
+            }
+        )
     if "pg" in faults and own_pg is not None:
         at(run_time * 0.25)
         stopped = time.time()

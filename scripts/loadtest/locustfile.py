@@ -38,7 +38,7 @@ urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 PLAN = json.loads(Path(os.environ["LOADTEST_PLAN"]).read_text())
 OUT = Path(os.environ["LOADTEST_DIR"])
-THINK = tuple(float(x) for x in os.environ.get("LOADTEST_THINK", "1,4").split(","))
+THINK = tuple(float(x) for x in os.environ.get("LOADTEST_THINK", "0.5,2").split(","))
 PASS_SHARE = float(os.environ.get("LOADTEST_PASS_SHARE", "0.5"))
 OFFLINE_SHARE = float(os.environ.get("LOADTEST_OFFLINE_SHARE", "0.1"))
 LOST_REPLY_SHARE = float(os.environ.get("LOADTEST_LOST_REPLY_SHARE", "0.03"))
@@ -85,7 +85,7 @@ class Person(HttpUser):
     def call(self, method: str, path: str, name: str, ok=(200,), **kwargs):
         """(status or None, parsed JSON or None); failures counted by kind."""
         kwargs.setdefault("verify", False)
-        kwargs.setdefault("timeout", 60)
+        kwargs.setdefault("timeout", 120)  # beyond nginx's own timeouts
         status = None
         body = None
         try:

@@ -108,7 +108,9 @@ def test_the_site_has_passive_health_checks_and_retries_only_what_is_safe():
     retry = re.search(r"proxy_next_upstream\s+([^;]*);", text).group(1).split()
     assert "non_idempotent" not in retry  # a POST once sent is never sent again
     assert "http_503" not in retry  # "busy, try later" from the app is not a dead node
-    assert {"error", "timeout"} <= set(retry)
+    assert "error" in retry  # a dead node's requests go to the other one
+    # A slow node may still save after its retried copy was acknowledged.
+    assert "timeout" not in retry
     # TRUSTED_PROXY_COUNT=1: the client's address is appended, last entry.
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in text
     assert "X-Forwarded-Proto $scheme" in text
