@@ -369,7 +369,7 @@ class Cluster:
             "SIGNUP_RATE_LIMIT": "1000000",
             "PARTNER_BUILD_RATE_LIMIT": "1000000",
             "Q_WORKERS": str(Q_WORKERS),
-            "Q_RETRY_SECONDS": "30",
+            "Q_RETRY_SECONDS": "150",
             "WEB_WORKERS": str(WEB_WORKERS),
             "WEB_THREADS": str(WEB_THREADS),
             "LOG_LEVEL": "WARNING",

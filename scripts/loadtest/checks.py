@@ -5,7 +5,8 @@ waits (up to --drain seconds) for the queue to empty and every passed
 candidate's certificate to be rendered, then prints one JSON object:
 {"checks": [{"name", "ok", "detail"}], "drain_seconds": ...}. The rules:
 - every answer save acknowledged with 200 is in the database with the value
-  last acknowledged for that question;
+  last acknowledged for that question, or with one the client sent after it
+  and never heard back about (counted apart);
 - exactly one attempt per person and exam;
 - each acknowledged submit is scored once, with the score the client was shown;
 - each credential is issued once (one issue event, one active credential per
@@ -96,8 +97,15 @@ def run_checks(plan: dict, folder: Path, drain: float) -> dict:
     # 1. acknowledged saves
     acks = _load_jsonl(folder, "acks")
     last = {}
-    for row in acks:
-        last[(row["attempt"], row["item"])] = sorted(row["choices"])
+    for row in sorted(acks, key=lambda r: r["seq"]):
+        last[(row["attempt"], row["item"])] = (row["seq"], sorted(row["choices"]))
+    # A save sent after the last acknowledged one, never answered (its reply
+    # lost, the run over), may have been stored: that is not a lost answer.
+    later: dict = {}
+    for row in _load_jsonl(folder, "sends"):
+        key = (row["attempt"], row["item"])
+        if key in last and row["seq"] > last[key][0]:
+            later.setdefault(key, []).append(sorted(row["choices"]))
     stored = {
         (a, i): sorted(v or [])
         for a, i, v in AttemptItem.objects.filter(
@@ -106,13 +114,24 @@ def run_checks(plan: dict, folder: Path, drain: float) -> dict:
     }
     lost = [
         {"attempt": a, "item": i, "acked": v, "stored": stored.get((a, i))}
-        for (a, i), v in last.items()
-        if stored.get((a, i)) != v
+        for (a, i), (_, v) in last.items()
+        if stored.get((a, i)) != v and stored.get((a, i)) not in later.get((a, i), [])
     ]
+    newer_unacknowledged = sum(
+        1
+        for key, (_, v) in last.items()
+        if stored.get(key) != v and stored.get(key) in later.get(key, [])
+    )
     check(
         "acknowledged saves are in the database with that value",
         not lost,
-        {"acked_saves": len(acks), "questions": len(last), "lost": len(lost), "examples": lost[:5]},
+        {
+            "acked_saves": len(acks),
+            "questions": len(last),
+            "lost": len(lost),
+            "newer_unacknowledged_save_stored": newer_unacknowledged,
+            "examples": lost[:5],
+        },
     )
 
     # 2. one attempt per person and exam

@@ -17,8 +17,8 @@ many of each), LOADTEST_THINK (seconds between answers, "min,max").
   credentials and download their certificate.
 - Partner admins sign in for a token and read their partner's status and members.
 
-Every save answered 200 is logged (attempt, item, choices) so the harness can
-check the database afterwards; nothing here decides whether the run passed.
+Every save is logged when sent and again when answered 200 (attempt, item,
+choices, sequence number) so the harness can check the database afterwards; nothing here decides whether the run passed.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ _pools = {
 }
 _errors: Counter = Counter()
 _acks = open(OUT / f"acks-{os.getpid()}.jsonl", "a", buffering=1)  # noqa: SIM115
+_sends = open(OUT / f"sends-{os.getpid()}.jsonl", "a", buffering=1)  # noqa: SIM115
+_sequence = 0
 _submits = open(OUT / f"submits-{os.getpid()}.jsonl", "a", buffering=1)  # noqa: SIM115
 
 
@@ -144,6 +146,16 @@ class Candidate(Person):
             self.sit_exam()
 
     def save(self, item_id: int, choice: int, *, drop_reply: bool = False) -> bool:
+        global _sequence
+        with _lock:
+            _sequence += 1
+            seq = _sequence
+        # Logged before it is sent: a save the client never heard back about
+        # (a reply lost, the run ending) may still have been stored.
+        _sends.write(
+            json.dumps({"attempt": self.attempt, "item": item_id, "choices": [choice], "seq": seq})
+            + "\n"
+        )
         status, body, _ = self.call(
             "PUT",
             f"/api/v1/attempts/{self.attempt}/items/{item_id}",
@@ -154,7 +166,12 @@ class Candidate(Person):
             return False
         _acks.write(
             json.dumps(
-                {"attempt": self.attempt, "item": item_id, "choices": body["selected_choice_ids"]}
+                {
+                    "attempt": self.attempt,
+                    "item": item_id,
+                    "choices": body["selected_choice_ids"],
+                    "seq": seq,
+                }
             )
             + "\n"
         )
