@@ -18,7 +18,8 @@ many of each), LOADTEST_THINK (seconds between answers, "min,max").
 - Partner admins sign in for a token and read their partner's status and members.
 
 Every save is logged when sent and again when answered 200 (attempt, item,
-choices, sequence number) so the harness can check the database afterwards; nothing here decides whether the run passed.
+choices, sequence number) so the harness can check the database afterwards;
+nothing here decides whether the run passed.
 """
 
 from __future__ import annotations
