@@ -430,7 +430,7 @@ class Cluster:
         for node in self.webs + self.workers:
             node.start()
         for port in self.web_ports:
-            if wait_ready(f"http://127.0.0.1:{port}/healthz", 60) is None:
+            if wait_ready(f"http://127.0.0.1:{port}/healthz", 180) is None:
                 raise RuntimeError(f"web node on {port} did not answer /healthz")
         prefix = self.run_dir / "nginx"
         prefix.mkdir(exist_ok=True)
@@ -588,7 +588,14 @@ def cluster_scenario(
     # The seed's after-commit jobs go to the cluster's queue (Redis).
     plan = seed(run_dir, {**seed_env, "REDIS_URL": cluster.common["REDIS_URL"]}, users)
     log("starting 2 web nodes, 2 workers, nginx")
-    cluster.start()
+    try:
+        cluster.start()
+    except Exception:
+        for node in cluster.webs + cluster.workers:
+            text = node.log_path.read_text(errors="replace") if node.log_path.exists() else ""
+            log(f"{node.name} log ends:\n{text[-1500:]}")
+        cluster.stop()
+        raise
     began = time.time()
     locust = run_locust(run_dir, cluster.host, plan, users, run_time)
     log(f"load started: {users} people for {run_time} s")
@@ -905,6 +912,7 @@ def main() -> int:
                     run_dir, ports, database_url, static_root, users=users, run_time=run_time
                 )
             )
+            print_report(reports[-1])
         elif os.environ.get("FAULTS_ONLY", "0") != "1":
             reports.append(
                 cluster_scenario(
@@ -918,6 +926,7 @@ def main() -> int:
                     faults=[],
                 )
             )
+            print_report(reports[-1])
         if faults and not single:
             fault_dir = Path(tmp) / "faults"
             fault_dir.mkdir()
@@ -941,14 +950,13 @@ def main() -> int:
                     )
                 )
                 reports[-1]["mode"] = "faults: " + ", ".join(faults)
+                print_report(reports[-1])
             finally:
                 if (own.data / "postmaster.pid").exists():
                     own.stop()
                 shutil.rmtree(pg_folder, ignore_errors=True)
         if os.environ.get("LOADTEST_KEEP"):
             shutil.copytree(tmp, VAR / "last", dirs_exist_ok=True)
-    for report in reports:
-        print_report(report)
     (VAR / "report.json").write_text(json.dumps(reports, indent=2, default=str))
     failed = [c for r in reports for c in r["checks"] if not c["ok"]]
     return 1 if failed else 0
