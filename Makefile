@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 .DEFAULT_GOAL := help
 
-.PHONY: help run dev test e2e lint format bench fuzz check-deploy install install-test migrate seed clean check
+.PHONY: help run dev test e2e lint format bench loadtest fuzz check-deploy install install-test migrate seed clean check
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ check-deploy: $(VENV)/.installed
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/academy \
 	  DJANGO_SETTINGS_MODULE=lms.settings.production \
 	  $(PY) manage.py check --deploy --fail-level WARNING
+
+## make loadtest: 2 web nodes + 2 workers behind nginx under locust, nodes killed midway, DB checked (USERS, RUN_TIME, SINGLE_NODE=1).
+loadtest: $(VENV)/.installed-test
+	./scripts/ensure-loadtest-tools.sh
+	$(PY) -m scripts.loadtest
 
 ## make fuzz: Schemathesis against a running server, per demo role (docs/security.md).
 fuzz: $(VENV)/.installed-test

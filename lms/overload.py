@@ -10,8 +10,14 @@ Contract:
   within DB_POOL_TIMEOUT (`psycopg_pool.PoolTimeout`, which Django re-raises
   as `django.db.OperationalError` with the PoolTimeout as its cause), or
   PostgreSQL refused a new connection ("too many clients", slots reserved,
-  starting up or shutting down, connection refused). Other database errors
-  are not ours: they stay 500s.
+  starting up or shutting down, connection refused), or dropped the one in
+  use because it is restarting (SQLSTATE class 08 "connection exception",
+  57P01-57P03 "admin shutdown", "crash shutdown", "cannot connect now";
+  "server closed the connection unexpectedly"). The transaction of such a
+  request was rolled back, so "try again" is the truth; the pool replaces the
+  broken connection (it checks each one it lends), so the site recovers when
+  PostgreSQL is back, without a restart. Other database errors are not
+  ours: they stay 500s.
 - A request with cookies or an Authorization header (a session or a token
   to look up: every signed-in request) takes its connection when it starts,
   so a crowd waits in one place and gets a clean 503; `/healthz` is left to
@@ -47,7 +53,16 @@ _REFUSED = (
     "the database system is starting up",
     "the database system is shutting down",
     "connection refused",
+    "terminating connection due to administrator command",
+    "server closed the connection unexpectedly",
+    "the connection is closed",
+    "the connection is lost",
+    "consuming input failed",
 )
+# SQLSTATEs of a connection PostgreSQL refused or dropped: class 08, too many
+# connections, and the shutdown/restart ones.
+_REFUSED_SQLSTATE_CLASSES = ("08",)
+_REFUSED_SQLSTATES = {"53300", "57P01", "57P02", "57P03"}
 
 _log_lock = threading.Lock()
 _log_state = {"last": 0.0, "suppressed": 0}
@@ -60,7 +75,12 @@ def is_overload_error(exc: BaseException | None) -> bool:
         seen.add(id(exc))
         if type(exc).__name__ == "PoolTimeout" and type(exc).__module__.startswith("psycopg_pool"):
             return True
-        if type(exc).__name__ == "OperationalError":
+        sqlstate = getattr(exc, "sqlstate", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate in _REFUSED_SQLSTATES or sqlstate.startswith(_REFUSED_SQLSTATE_CLASSES)
+        ):
+            return True
+        if type(exc).__name__ in ("OperationalError", "InterfaceError"):
             text = str(exc).lower()
             if any(fragment in text for fragment in _REFUSED):
                 return True

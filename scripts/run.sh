@@ -93,11 +93,15 @@ if [ "${WEB_SERVER:-gunicorn}" = "runserver" ]; then
   "$PY" manage.py runserver "$HOST:$PORT" &
   server="Django's development server (auto-reload)"
 else
+  # --keep-alive 75: an idle keep-alive connection stays open longer than
+  # clients wait between requests (gunicorn's default, 2 s, closed it just as
+  # a client sent its next request on it: a reset the load test counted).
   "$VENV/bin/gunicorn" lms.wsgi:application \
     --bind "$HOST:$PORT" \
     --worker-class gthread --workers "$WEB_WORKERS" --threads "$WEB_THREADS" \
     --backlog "$WEB_BACKLOG" --timeout "$WEB_TIMEOUT" \
     --graceful-timeout $((STOP_GRACE - 3)) \
+    --keep-alive 75 \
     --no-control-socket \
     --access-logfile - &
   server="gunicorn, $WEB_WORKERS processes x $WEB_THREADS threads"

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
@@ -104,6 +105,51 @@ def test_a_full_pool_met_later_in_the_request_is_503_too(monkeypatch):
     response = client.get(PAGE)
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
+    api = client.get(ME)
+    assert api.status_code == 503
+    assert api.json()["code"] == "overloaded"
+
+
+def dropped(error_class, message: str) -> OperationalError:
+    # PostgreSQL restarting: psycopg's error for the dropped connection, wrapped by Django.
+    try:
+        try:
+            raise error_class(message)
+        except Exception as exc:
+            raise OperationalError(*exc.args) from exc
+    except OperationalError as wrapped:
+        return wrapped
+
+
+RESTARTING = [
+    dropped(
+        psycopg.errors.AdminShutdown,
+        "terminating connection due to administrator command",
+    ),
+    dropped(
+        psycopg.OperationalError,
+        "consuming input failed: server closed the connection unexpectedly\n\tThis probably "
+        "means the server terminated abnormally before or while processing the request.",
+    ),
+    dropped(psycopg.errors.CannotConnectNow, "the database system is starting up"),
+]
+
+
+@pytest.mark.parametrize("error", RESTARTING, ids=["admin-shutdown", "closed", "starting-up"])
+def test_a_connection_dropped_by_a_restarting_postgresql_is_503_not_500(monkeypatch, error):
+    # The connection was lent, then PostgreSQL went down under the request: its
+    # transaction was rolled back, so the answer is "try again", not an error.
+    user = UserFactory()
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+
+    def load(self):
+        raise error
+
+    monkeypatch.setattr(SessionStore, "load", load)
+    page = client.get(PAGE)
+    assert page.status_code == 503
+    assert page["Retry-After"] == "5"
     api = client.get(ME)
     assert api.status_code == 503
     assert api.json()["code"] == "overloaded"
