@@ -4,9 +4,11 @@ cluster of its own for the fault run, and the connection budget."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from .common import (
@@ -164,3 +166,36 @@ def connection_budget(database_url: str, nodes: int, workers: int) -> dict:
         "in_use_before_run": in_use,
         "ok": need <= maximum,
     }
+
+
+def database_checks(run_dir: Path, plan: dict, env: dict, *, echo_errors: bool = False) -> dict:
+    """Run `scripts.loadtest.checks` on the run's database once the load is over.
+
+    Returns its report (`{"checks": [...]}`); when the checks themselves fail
+    to run, a single failed check carrying their error output (also written to
+    stderr with `echo_errors`).
+    """
+    checks = subprocess.run(
+        [
+            PY,
+            "-m",
+            "scripts.loadtest.checks",
+            "--plan",
+            str(plan["path"]),
+            "--dir",
+            str(run_dir),
+            "--drain",
+            os.environ.get("DRAIN", "120"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if echo_errors and checks.returncode != 0:
+        sys.stderr.write(checks.stderr)
+    return (
+        json.loads(checks.stdout.strip().splitlines()[-1])
+        if checks.returncode == 0
+        else {"checks": [{"name": "checks ran", "ok": False, "detail": checks.stderr[-2000:]}]}
+    )

@@ -3,18 +3,16 @@ and a single `make run` node."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from . import nginx
 from .cluster import Cluster, run_locust, seed
-from .common import PY, ROOT, Ports, http_get, log, wait_ready
-from .database import OwnPostgres, connection_budget
+from .common import ROOT, Ports, http_get, log, wait_ready
+from .database import OwnPostgres, connection_budget, database_checks
 from .report import classify_5xx, locust_figures, recovery
 
 
@@ -139,29 +137,8 @@ def cluster_scenario(
         )
     locust.wait(timeout=run_time + 60)
     log("load finished; checking the database")
-    checks = subprocess.run(
-        [
-            PY,
-            "-m",
-            "scripts.loadtest.checks",
-            "--plan",
-            str(plan["path"]),
-            "--dir",
-            str(run_dir),
-            "--drain",
-            os.environ.get("DRAIN", "120"),
-        ],
-        cwd=ROOT,
-        env={**cluster.common, "PATH": os.environ["PATH"]},
-        capture_output=True,
-        text=True,
-    )
-    if checks.returncode != 0:
-        sys.stderr.write(checks.stderr)
-    result = (
-        json.loads(checks.stdout.strip().splitlines()[-1])
-        if checks.returncode == 0
-        else {"checks": [{"name": "checks ran", "ok": False, "detail": checks.stderr[-2000:]}]}
+    result = database_checks(
+        run_dir, plan, {**cluster.common, "PATH": os.environ["PATH"]}, echo_errors=True
     )
     stops = cluster.stop()
     rows = nginx.parse_access_log(cluster.nginx_log)
@@ -253,28 +230,7 @@ def single_node_scenario(
     log("make run is up; starting the load")
     locust = run_locust(run_dir, f"http://127.0.0.1:{port}", plan, users, run_time)
     locust.wait(timeout=run_time + 60)
-    checks = subprocess.run(
-        [
-            PY,
-            "-m",
-            "scripts.loadtest.checks",
-            "--plan",
-            str(plan["path"]),
-            "--dir",
-            str(run_dir),
-            "--drain",
-            os.environ.get("DRAIN", "120"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    result = (
-        json.loads(checks.stdout.strip().splitlines()[-1])
-        if checks.returncode == 0
-        else {"checks": [{"name": "checks ran", "ok": False, "detail": checks.stderr[-2000:]}]}
-    )
+    result = database_checks(run_dir, plan, env)
     stop_began = time.monotonic()
     os.killpg(server.pid, signal.SIGTERM)
     try:
