@@ -46,12 +46,15 @@ e2e: $(VENV)/.installed-e2e
 	./scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
 
-## make lint: ruff (lint and format check), the import-layer contracts and mypy.
+## make lint: ruff (lint and format check), the import-layer contracts, mypy and the duplicate-code check.
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
+	$(VENV)/bin/pylint --recursive=y --disable=all --enable=duplicate-code \
+	  --min-similarity-lines=8 --ignore=migrations --score=n \
+	  lms courses exams certificates partners cms bench scripts
 
 ## make format: rewrite the code in ruff's format and apply safe fixes.
 format: $(VENV)/.installed-test

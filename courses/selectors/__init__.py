@@ -27,17 +27,14 @@ from .events import (
 from .learning import (
     BUSINESS_FOUNDATIONS_SLUG,
     MAX_QUERY_LENGTH,
-    PATH_CERTIFICATIONS,
     STEPLEN,
     CatalogueFilters,
     CourseCard,
     CourseDetail,
     CourseProgress,
     Dashboard,
-    LearningPath,
     LessonDetail,
     LessonState,
-    PathStep,
     Progress,
     catalogue_url,
     clean_query,
@@ -49,16 +46,21 @@ from .learning import (
     course_page_for_catalogue,
     dashboard_for,
     hidden_paths_for,
-    learning_path_for,
-    learning_path_list,
     lesson_detail_for,
     lesson_get_for_learner,
     lesson_get_live,
     live_lessons_of,
     people_who_completed,
     prefetch_lesson_media,
-    register_path_steps,
     visible_q,
+)
+from .paths import (
+    PATH_CERTIFICATIONS,
+    LearningPath,
+    PathStep,
+    learning_path_for,
+    learning_path_list,
+    register_path_steps,
 )
 
 __all__ = [

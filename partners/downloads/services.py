@@ -57,8 +57,9 @@ from lms.outbox import outbox_enqueue
 from lms.ratelimit import rate_limit_hit
 
 from ..membership.selectors import partner_members_current
-from ..models import BundleStatus, CertificateBundle, Membership, Partner
+from ..models import Membership, Partner
 from ..status.selectors import partner_status_overview
+from .models import BundleStatus, CertificateBundle
 
 logger = logging.getLogger(__name__)
 
