@@ -411,11 +411,11 @@ def bank_import(request, slug: str = Slug):
     """All or nothing: a file with any bad question imports nothing and lists every
     bad one by line."""
     services.check_exam_author(request.auth)
-    bank = selectors.bank_get(slug=slug)
     if request.content_type != "multipart/form-data":
         raise DomainError(
             "Send the file as multipart/form-data.", code="unsupported_media_type", status=415
         )
+    bank = selectors.bank_get(slug=slug)
     try:
         upload = request.FILES.get("file")
         fmt = request.POST.get("format", "gift")

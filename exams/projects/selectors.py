@@ -200,6 +200,7 @@ def _review_queue(grader: User, now: datetime) -> QuerySet[Submission]:
         .filter(free)
         .exclude(person=grader)
         .exclude(reviews__grader=grader)
+        .select_related("brief", "person")
     )
 
 

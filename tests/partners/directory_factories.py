@@ -21,6 +21,8 @@ def verified_partners(
     now = timezone.now()
     since = since or now - timedelta(days=40)
     defaults = {"status": Partner.Status.ACTIVE, "country": "DE"}
+    if fields.get("status") == Partner.Status.SUSPENDED:
+        defaults["suspended_from"] = Partner.Status.ACTIVE  # a constraint
     partners = Partner.objects.bulk_create(
         Partner(
             name=f"{prefix.title()} {i:04d}",

@@ -16,6 +16,10 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     website = factory.LazyAttribute(lambda o: f"https://{o.slug}.example.com")
     country = "DE"
     status = Partner.Status.ACTIVE
+    # A suspended partner remembers what reinstating returns it to (a constraint).
+    suspended_from = factory.LazyAttribute(
+        lambda o: Partner.Status.ACTIVE if o.status == Partner.Status.SUSPENDED else ""
+    )
 
 
 class PartnerTrackFactory(factory.django.DjangoModelFactory):

@@ -122,7 +122,13 @@ def test_partners_by_status_lists_every_status():
     PartnerFactory(status="active")
     PartnerFactory(status="provisional")
     counts = {value: n for value, _, n in s.partners_by_status()}
-    assert counts == {"applicant": 0, "provisional": 1, "active": 2, "suspended": 0}
+    assert counts == {
+        "applicant": 0,
+        "provisional": 1,
+        "active": 2,
+        "suspended": 0,
+        "terminated": 0,
+    }
 
 
 def _change(partner, track, from_state, to_state, when):

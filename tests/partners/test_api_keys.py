@@ -461,7 +461,9 @@ def test_a_suspended_partners_keys_keep_read_access_only(api, company):
     partner, admin = company
     employee = MembershipFactory(partner=partner)
     _, secret = _key(partner, admin, ["partner:read", "members:write"])
-    Partner.objects.filter(pk=partner.pk).update(status=Partner.Status.SUSPENDED)
+    Partner.objects.filter(pk=partner.pk).update(
+        status=Partner.Status.SUSPENDED, suspended_from="active"
+    )
     headers = _bearer(secret)
     assert api.get("/api/v1/partners/northwind/status", headers=headers).status_code == 200
     assert api.get("/api/v1/partners/northwind/members", headers=headers).status_code == 200

@@ -69,7 +69,9 @@ def test_a_track_not_verified_reads_not_verified_in_grey(client, partner):
 
 @pytest.mark.parametrize("state", [Partner.Status.SUSPENDED, Partner.Status.APPLICANT])
 def test_a_partner_out_of_good_standing_reads_not_verified(client, partner, state):
-    Partner.objects.filter(pk=partner.pk).update(status=state)
+    Partner.objects.filter(pk=partner.pk).update(
+        status=state, suspended_from="active" if state == "suspended" else ""
+    )
     assert title_of(badge(client, partner.slug, "?track=technology")).endswith(
         "not verified · Technology"
     )
@@ -131,6 +133,7 @@ def test_a_suspension_saved_drops_the_cached_badge(
     assert "verified partner" in title_of(badge(client, partner.slug))
     with django_capture_on_commit_callbacks(execute=True):
         partner.status = Partner.Status.SUSPENDED
+        partner.suspended_from = Partner.Status.ACTIVE
         partner.save()
     assert title_of(badge(client, partner.slug)) == "Acme 0000: not verified"
 
@@ -161,7 +164,9 @@ def test_the_verified_page_lists_tracks_and_since(client, partner):
 
 
 def test_the_verified_page_of_a_suspended_partner_shows_no_track(client, partner):
-    Partner.objects.filter(pk=partner.pk).update(status=Partner.Status.SUSPENDED)
+    Partner.objects.filter(pk=partner.pk).update(
+        status=Partner.Status.SUSPENDED, suspended_from="active"
+    )
     page = client.get(f"/partners/{partner.slug}/verified").content.decode()
     assert "not verified on any track" in page and "Verified since" not in page
 
@@ -172,7 +177,9 @@ def test_another_process_copy_expires_within_seconds(client, partner, monkeypatc
     assert "verified partner" in title_of(badge(client, partner.slug))
     # Another process dropped the shared copy; this one keeps its own briefly.
     cache.clear()
-    Partner.objects.filter(pk=partner.pk).update(status=Partner.Status.SUSPENDED)
+    Partner.objects.filter(pk=partner.pk).update(
+        status=Partner.Status.SUSPENDED, suspended_from="active"
+    )
     assert "verified partner" in title_of(badge(client, partner.slug))
     later = selectors.time.monotonic() + selectors.LOCAL_SECONDS + 1
     monkeypatch.setattr(selectors.time, "monotonic", lambda: later)

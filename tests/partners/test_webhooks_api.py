@@ -302,7 +302,7 @@ def test_a_terminated_partner_cannot_create_or_enable(api, company, monkeypatch)
         content_type="application/json",
         headers=headers,
     )
-    type(partner).objects.filter(pk=partner.pk).update(status="suspended")
+    type(partner).objects.filter(pk=partner.pk).update(status="suspended", suspended_from="active")
     response = create(api, headers)
     assert (response.status_code, response.json()["code"]) == (409, "partner_terminated")
     enabling = api.patch(
