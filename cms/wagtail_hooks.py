@@ -116,10 +116,34 @@ class InstructorWorkPanel(Component):
         }
 
 
+class ProgrammeChartsPanel(Component):
+    """Three of the programme analytics charts (the last 24 months), with their
+    data tables and a link to the whole page."""
+
+    name = "academy_programme_charts"
+    order = 20
+    template_name = "cms/admin/charts_panel.html"
+
+    def get_context_data(self, parent_context=None):
+        from partners.analytics import reports
+        from partners.analytics.selectors import Scope, default_date_range
+
+        now = timezone.now()
+        period = default_date_range(today=timezone.localdate())
+        scope = Scope.programme()
+        chosen = [
+            reports.certifications_issued(scope=scope, period=period, now=now),
+            reports.credentials_expiring(scope=scope, period=period, now=now),
+            reports.at_risk(scope=scope, period=period, now=now),
+        ]
+        return {"reports": chosen, "analytics_url": reverse("partners_analytics:staff")}
+
+
 @hooks.register("construct_homepage_panels")
 def add_work_panels(request, panels):
     user = request.user
     if user.is_superuser or is_programme_staff(user):
         panels.insert(0, StaffWorkPanel(user))
+        panels.insert(1, ProgrammeChartsPanel())
     elif is_instructor(user):
         panels.insert(0, InstructorWorkPanel(user))

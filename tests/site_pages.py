@@ -67,6 +67,8 @@ def readme_pages() -> list[tuple[str, str | None, list[str]]]:
                 "/partners/northwind/downloads/",
                 "/partners/northwind/profile/",
                 "/partners/northwind/analytics/",
+                "/partners/northwind/api-keys/",
+                "/partners/northwind/webhooks/",
             ],
         ),
         (

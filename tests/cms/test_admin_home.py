@@ -109,6 +109,16 @@ def test_staff_home_shows_the_work_with_links(client, staff_user):
     assert "oldest waiting 3 days" in html
 
 
+def test_staff_home_shows_three_programme_charts_with_tables(client, staff_user):
+    make_work(1)
+    client.force_login(staff_user, backend=MODEL_BACKEND)
+    html = client.get("/admin/").content.decode()
+    assert "The programme at a glance" in html
+    assert html.count("<svg") >= 3 and html.count("Data table:") == 3
+    assert 'role="img"' in html and "<title" in html
+    assert "/partners/staff/analytics/" in html
+
+
 def test_instructor_home_shows_their_part(client, instructor):
     make_work(1, instructor=instructor)
     client.force_login(instructor, backend=MODEL_BACKEND)
@@ -117,6 +127,7 @@ def test_instructor_home_shows_their_part(client, instructor):
     assert "Your pages waiting for moderation" in html
     assert "Webhooks workshop" in html
     assert "Applications to decide" not in html
+    assert "The programme at a glance" not in html
 
 
 @pytest.mark.parametrize("role", ["staff", "instructor"])
