@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from lms.errors import Conflict, DomainError, NotFound
 from lms.models import User
+from lms.outbox import outbox_enqueue
 
 from .. import attempt_forms, save_sql, scoring, selectors
 from ..models import (
@@ -358,7 +359,11 @@ def attempt_score_store(attempt: Attempt, result: scoring.AttemptScore) -> None:
     )
 
 
+ATTEMPT_PASSED_TASK = "exams.services.attempts.attempt_passed_send"
+
+
 def attempt_passed_send(attempt_id: int) -> None:
+    """Announce a passed attempt (receivers are idempotent: it may run twice)."""
     attempt = Attempt.objects.select_related("exam", "person").get(pk=attempt_id)
     attempt_passed.send(sender=Attempt, attempt=attempt)
 
@@ -373,7 +378,9 @@ def _finalise(*, attempt_id: int, status: str, finished_at: datetime) -> tuple[A
         if claimed:
             attempt_score_store(attempt, attempt_score_compute(attempt))
             if attempt.passed:
-                transaction.on_commit(lambda: attempt_passed_send(attempt_id))
+                # Recorded with the score (lms.outbox): a process that dies
+                # after the commit cannot lose the credential it leads to.
+                outbox_enqueue(ATTEMPT_PASSED_TASK, attempt_id)
     return attempt, bool(claimed)
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 
 from django.db import transaction
 
 from lms.errors import Conflict, DomainError, NotFound
 from lms.models import User
+from lms.outbox import outbox_enqueue
 
 from .. import scoring, selectors
 from ..models import (
@@ -25,7 +25,7 @@ from ..models import (
     RegradeAction,
     RegradeEvent,
 )
-from .attempts import attempt_passed_send, attempt_score_compute, attempt_score_store
+from .attempts import ATTEMPT_PASSED_TASK, attempt_score_compute, attempt_score_store
 
 # --- drop / credit and regrade -----------------------------------------------------
 
@@ -180,7 +180,7 @@ def exam_question_regrade(
         if attempt.passed and not change.before_passed:
             newly_passed.append(attempt.pk)
     for attempt_id in newly_passed:
-        transaction.on_commit(partial(attempt_passed_send, attempt_id))
+        outbox_enqueue(ATTEMPT_PASSED_TASK, attempt_id)
     return RegradeEvent.objects.create(
         exam=exam,
         question_version=question_version,
