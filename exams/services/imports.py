@@ -244,8 +244,13 @@ def bank_import_gift(*, bank: QuestionBank, text: str, default_topic: str = "") 
     (topic, text, options, explanation) to a question already in the bank.
     """
     parsed = gift.parse_gift(text, default_topic=default_topic)
+    return _bank_import_parsed(bank=bank, fmt="gift", parsed=parsed)
+
+
+def _bank_import_parsed(*, bank: QuestionBank, fmt: str, parsed: gift.GiftParse) -> ImportReport:
+    """Import what the GIFT or Moodle XML reader found (the same record)."""
     if not parsed.questions and not parsed.errors:
-        return ImportReport(format="gift", errors=(ImportLineError(1, "No questions found."),))
+        return ImportReport(format=fmt, errors=(ImportLineError(1, "No questions found."),))
     items = [
         _Incoming(
             line=q.line,
@@ -259,7 +264,7 @@ def bank_import_gift(*, bank: QuestionBank, text: str, default_topic: str = "") 
         )
         for q in parsed.questions
     ]
-    return _bank_import(bank=bank, fmt="gift", items=items, errors=parsed.errors)
+    return _bank_import(bank=bank, fmt=fmt, items=items, errors=parsed.errors)
 
 
 @transaction.atomic
@@ -274,22 +279,7 @@ def bank_import_moodle_xml(
         parsed = moodle_xml.parse_moodle_xml(text.encode("utf-8"), default_topic=default_topic)
     except moodle_xml.MoodleXMLRefused as error:
         return ImportReport(format="moodlexml", errors=(ImportLineError(1, str(error)),))
-    if not parsed.questions and not parsed.errors:
-        return ImportReport(format="moodlexml", errors=(ImportLineError(1, "No questions found."),))
-    items = [
-        _Incoming(
-            line=q.line,
-            topic=q.topic,
-            kind=q.kind,
-            stem=q.stem,
-            choices=q.choices,
-            explanation=q.explanation,
-            title=q.title,
-            feedback=q.feedback,
-        )
-        for q in parsed.questions
-    ]
-    return _bank_import(bank=bank, fmt="moodlexml", items=items, errors=parsed.errors)
+    return _bank_import_parsed(bank=bank, fmt="moodlexml", parsed=parsed)
 
 
 IMPORT_FORMATS = ("gift", "csv", "moodlexml")
