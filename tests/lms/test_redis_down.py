@@ -7,7 +7,6 @@ listens on (connection refused), as the settings build it from REDIS_URL.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from django.urls import reverse
 from lms import cache as lms_cache
 from lms.models import OutboxTask
 from lms.outbox import SEND_EMAIL, outbox_enqueue, outbox_sweep
+from tests import ports
 from tests.lms.factories import DEFAULT_PASSWORD, UserFactory
 
 ROOT = Path(django_settings.BASE_DIR)
@@ -30,14 +30,7 @@ PORTS = range(8240, 8260)
 
 def closed_port() -> int:
     """A loopback port with nothing listening on it (connecting is refused)."""
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail("no free port in 8240-8259")
+    return ports.free_port(PORTS)
 
 
 def redis_url(port: int) -> str:

@@ -12,7 +12,6 @@ touch), with one web process and one task worker to keep it short.
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests import ports
 
 # The script runs on its own throwaway SQLite database whatever the suite's
 # database is, so it runs once: in the SQLite pass of `make test`.
@@ -61,14 +62,7 @@ def run_env(tmp_path_factory):
 
 
 def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail("no free port in 8180-8199")
+    return ports.free_port(PORTS)
 
 
 def processes() -> dict[int, tuple[int, int, str]]:

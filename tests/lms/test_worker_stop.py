@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests import ports
 from tests.lms.test_run_script import alive, family, wait_healthy
 
 pytestmark = pytest.mark.skipif(
@@ -44,16 +45,7 @@ TASK = "tests.lms.outbox_tasks.write_after"
 
 
 def free_port() -> int:
-    import socket
-
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail("no free port in 8200-8239")
+    return ports.free_port(PORTS)
 
 
 def manage_python(env: dict, code: str) -> str:
