@@ -165,6 +165,9 @@ class Cluster:
             "PARTNER_BUILD_RATE_LIMIT": "1000000",
             "Q_WORKERS": str(Q_WORKERS),
             "Q_RETRY_SECONDS": "150",
+            # A killed worker's outbox row is run again once its claim ends
+            # (longer than the 120 s task timeout) and the minutely sweep comes.
+            "OUTBOX_CLAIM_SECONDS": "150",
             "WEB_WORKERS": str(WEB_WORKERS),
             "WEB_THREADS": str(WEB_THREADS),
             "LOG_LEVEL": "WARNING",

@@ -185,7 +185,9 @@ def database_checks(run_dir: Path, plan: dict, env: dict, *, echo_errors: bool =
             "--dir",
             str(run_dir),
             "--drain",
-            os.environ.get("DRAIN", "120"),
+            # The claim of a killed worker's outbox row (150 s), the sweep (60 s)
+            # and the run itself.
+            os.environ.get("DRAIN", "240"),
         ],
         cwd=ROOT,
         env=env,
