@@ -201,6 +201,9 @@ def profile(request, slug: str):
             "public": public,
             "verified_url": verified_url,
             "badge_url": badge_url,
+            # The preview loads from this site (same origin, whatever SITE_URL says);
+            # the snippet carries the public address.
+            "badge_preview_url": reverse("partner_directory:badge", args=[partner.slug]),
             "snippet": (
                 f'<a href="{escape(verified_url)}"><img src="{escape(badge_url)}" '
                 f'alt="{escape(partner.name)}: partner verification" height="20"></a>'
