@@ -68,6 +68,15 @@ def _check(series: Sequence[Series], categories: Sequence[str]) -> None:
             raise ValueError(f"series {s.name!r} has {len(s.values)} values for {len(categories)}")
 
 
+def _scale(
+    series: Sequence[Series], categories: Sequence[str], *, percent: bool
+) -> tuple[list[float], float]:
+    """The values drawn (checked against the categories) and the y axis's top."""
+    _check(series, categories)
+    values = [v for s in series for v in s.values if v is not None]
+    return values, 100.0 if percent else nice_max(max(values, default=0))
+
+
 def _open(chart_id: str, title: str, desc: str) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart__svg" viewBox="0 0 {WIDTH} '
@@ -248,9 +257,7 @@ def line_chart(
     percent: bool = False,
 ) -> str:
     """Lines over ordered categories (months); a missing value (None) breaks the line."""
-    _check(series, categories)
-    values = [v for s in series for v in s.values if v is not None]
-    y_max = 100.0 if percent else nice_max(max(values, default=0))
+    values, y_max = _scale(series, categories, percent=percent)
     parts = _open(chart_id, title, desc)
     parts += _axes(
         categories=categories,
@@ -301,9 +308,7 @@ def bar_chart(
     percent: bool = False,
 ) -> str:
     """Grouped bars, one group per category, each bar labelled with its value."""
-    _check(series, categories)
-    values = [v for s in series for v in s.values if v is not None]
-    y_max = 100.0 if percent else nice_max(max(values, default=0))
+    values, y_max = _scale(series, categories, percent=percent)
     parts = _open(chart_id, title, desc)
     parts.append(_hatch_defs(chart_id, len(series)))
     parts += _axes(
