@@ -24,7 +24,7 @@ class CertificatesConfig(AppConfig):
 
         register_start_check(services.check_renewal_start)
         # Learning paths end with the exam, the project and the certificate.
-        register_path_steps(selectors.path_steps_for)
+        register_path_steps(selectors.path_steps_for_many)
         attempt_passed.connect(receivers.on_attempt_passed, dispatch_uid="certificates.attempt")
         submission_passed.connect(
             receivers.on_submission_passed, dispatch_uid="certificates.submission"

@@ -23,6 +23,7 @@ Contract:
 """
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -374,6 +375,7 @@ def _exam_step(
     held: Credential | None,
     after: datetime | None,
     now: datetime,
+    attempts: list[tuple[int, str, bool | None, datetime | None, datetime]],
 ) -> PathStep:
     exam = cert.exam
     title = exam.title if exam else f"{cert.name} exam"
@@ -384,11 +386,6 @@ def _exam_step(
         return PathStep("exam", title, start, "not_started", action="Start the exam")
     if held is not None:
         return PathStep("exam", title, reverse("exams:exam_list"), "certified", at=held.issued_at)
-    attempts = list(
-        Attempt.objects.filter(person=user, exam=exam)
-        .order_by("started_at", "pk")
-        .values_list("pk", "status", "passed", "submitted_at", "deadline")
-    )
     finished = [row for row in attempts if row[1] != AttemptStatus.IN_PROGRESS]
     # Retakes count every finished attempt; "passed" only one after a lapsed credential.
     # A finished attempt always has its submitted_at (a database constraint).
@@ -418,7 +415,13 @@ def _exam_step(
     return PathStep("exam", title, start, "not_started", action="Start the exam")
 
 
-def _project_step(*, user: AnyUser, cert: Certification, after: datetime | None) -> PathStep:
+def _project_step(
+    *,
+    user: AnyUser,
+    cert: Certification,
+    after: datetime | None,
+    submissions: list[tuple[int, str, datetime, datetime | None]],
+) -> PathStep:
     brief = cert.project_brief
     if brief is None or not brief.is_published:
         title = brief.title if brief else f"{cert.name} project"
@@ -426,14 +429,11 @@ def _project_step(*, user: AnyUser, cert: Certification, after: datetime | None)
     url = reverse("exams:project_detail", args=[brief.slug])
     latest = None
     if isinstance(user, User):
-        submissions_q = Submission.objects.filter(person=user, brief=brief)
         if after is not None:
-            submissions_q = submissions_q.filter(
-                Q(decided_at__gt=after) | Q(decided_at__isnull=True, created_at__gt=after)
-            )
-        submissions = list(
-            submissions_q.order_by("-created_at", "-pk").values_list("pk", "status", "created_at")
-        )
+            # After a lapsed credential only what was decided (or sent) since counts.
+            submissions = [
+                row for row in submissions if (row[3] if row[3] is not None else row[2]) > after
+            ]
         if any(row[1] == SubmissionStatus.PASSED for row in submissions):
             return PathStep("project", brief.title, url, "passed")
         latest = submissions[0] if submissions else None
@@ -482,8 +482,17 @@ def _certification_step(
 def path_steps_for(
     *, user: AnyUser, certification: str, now: datetime | None = None
 ) -> list[PathStep]:
-    """The exam, project and certification steps of a learning path, with the
-    person's state (registered with courses' learning paths in ready()).
+    """The exam, project and certification steps of one learning path (see
+    `path_steps_for_many`)."""
+    return path_steps_for_many(user=user, certifications=[certification], now=now)[certification]
+
+
+def path_steps_for_many(
+    *, user: AnyUser, certifications: list[str], now: datetime | None = None
+) -> dict[str, list[PathStep]]:
+    """The exam, project and certification steps of learning paths, by
+    certification slug, with the person's state (registered with courses'
+    learning paths in ready()).
 
     Exam: not_started, in_progress (with the deadline), passed (with the
     date), failed (with when the next attempt opens), certified. Project:
@@ -491,39 +500,78 @@ def path_steps_for(
     passed, failed. Certification: not_issued, active, expiring (in the
     renewal window: "Renew"), expired, revoked. A certification whose exam or
     project is not published yet is "coming", and so is that step. At most
-    five queries, whatever the history.
+    four queries for any number of certifications, whatever the history
+    (plus one per project waiting for a revision, for the grader's comment).
     """
     now = now or timezone.now()
-    cert = (
-        Certification.objects.select_related("exam", "project_brief", "renewal_exam")
-        .filter(slug=certification)
-        .first()
-    )
-    if cert is None:
-        return [
-            PathStep("exam", "Certification exam", "", "coming"),
-            PathStep("project", "Certification project", "", "coming"),
-            PathStep("certification", "Certificate", "", "coming"),
-        ]
-    latest = None
-    if isinstance(user, User):
-        latest = (
-            Credential.objects.filter(person=user, certification=cert)
-            .order_by("-issued_at", "-pk")
-            .first()
+    certs = {
+        cert.slug: cert
+        for cert in Certification.objects.select_related(
+            "exam", "project_brief", "renewal_exam"
+        ).filter(slug__in=certifications)
+    }
+    latest_by_cert: dict[int, Credential] = {}
+    attempts_by_exam: dict[int, list[tuple[int, str, bool | None, datetime | None, datetime]]]
+    attempts_by_exam = defaultdict(list)
+    submissions_by_brief: dict[int, list[tuple[int, str, datetime, datetime | None]]]
+    submissions_by_brief = defaultdict(list)
+    if isinstance(user, User) and certs:
+        for credential in Credential.objects.filter(
+            person=user, certification__in=list(certs.values())
+        ).order_by("-issued_at", "-pk"):
+            latest_by_cert.setdefault(credential.certification_id, credential)
+        exam_ids = [cert.exam_id for cert in certs.values() if cert.exam_id]
+        if exam_ids:
+            for exam_id, *row in (
+                Attempt.objects.filter(person=user, exam_id__in=exam_ids)
+                .order_by("started_at", "pk")
+                .values_list("exam_id", "pk", "status", "passed", "submitted_at", "deadline")
+            ):
+                attempts_by_exam[exam_id].append(tuple(row))  # type: ignore[arg-type]
+        brief_ids = [cert.project_brief_id for cert in certs.values() if cert.project_brief_id]
+        if brief_ids:
+            for brief_id, *row in (
+                Submission.objects.filter(person=user, brief_id__in=brief_ids)
+                .order_by("-created_at", "-pk")
+                .values_list("brief_id", "pk", "status", "created_at", "decided_at")
+            ):
+                submissions_by_brief[brief_id].append(tuple(row))  # type: ignore[arg-type]
+    steps: dict[str, list[PathStep]] = {}
+    for slug in certifications:
+        cert = certs.get(slug)
+        if cert is None:
+            steps[slug] = [
+                PathStep("exam", "Certification exam", "", "coming"),
+                PathStep("project", "Certification project", "", "coming"),
+                PathStep("certification", "Certificate", "", "coming"),
+            ]
+            continue
+        latest = latest_by_cert.get(cert.pk)
+        held = after = None
+        if latest is not None:
+            if latest.revoked_at is None and latest.expires_at > now:
+                held = latest
+            else:
+                # After expiry or revocation the full path applies again.
+                after = latest.revoked_at or latest.expires_at
+        exam_step = _exam_step(
+            user=user,
+            cert=cert,
+            held=held,
+            after=after,
+            now=now,
+            attempts=attempts_by_exam.get(cert.exam_id or 0, []),
         )
-    held = after = None
-    if latest is not None:
-        if latest.revoked_at is None and latest.expires_at > now:
-            held = latest
-        else:
-            # After expiry or revocation the full path applies again.
-            after = latest.revoked_at or latest.expires_at
-    exam_step = _exam_step(user=user, cert=cert, held=held, after=after, now=now)
-    project_step = _project_step(user=user, cert=cert, after=after)
-    coming = "coming" in (exam_step.state, project_step.state)
-    return [
-        exam_step,
-        project_step,
-        _certification_step(cert=cert, latest=latest, coming=coming, now=now),
-    ]
+        project_step = _project_step(
+            user=user,
+            cert=cert,
+            after=after,
+            submissions=submissions_by_brief.get(cert.project_brief_id or 0, []),
+        )
+        coming = "coming" in (exam_step.state, project_step.state)
+        steps[slug] = [
+            exam_step,
+            project_step,
+            _certification_step(cert=cert, latest=latest, coming=coming, now=now),
+        ]
+    return steps

@@ -78,15 +78,15 @@ def lesson_complete(request, lesson_id: int):
 @never_cache
 @login_required
 def dashboard(request):
+    hidden = selectors.hidden_paths_for(request.user)
     return render(
         request,
         "courses/dashboard.html",
         {
-            "dashboard": selectors.dashboard_for(user=request.user),
-            "paths": [
-                selectors.learning_path_for(user=request.user, slug=path.slug, path=path)
-                for path in selectors.learning_path_list()
-            ],
+            "dashboard": selectors.dashboard_for(user=request.user, hidden=hidden),
+            "paths": selectors.learning_paths_for(
+                user=request.user, paths=selectors.learning_path_list(), hidden=hidden
+            ),
             "catalogue_url": selectors.catalogue_url(),
         },
     )

@@ -60,6 +60,7 @@ from .paths import (
     PathStep,
     learning_path_for,
     learning_path_list,
+    learning_paths_for,
     register_path_steps,
 )
 
@@ -95,6 +96,7 @@ __all__ = [
     "dashboard_for",
     "hidden_paths_for",
     "learning_path_for",
+    "learning_paths_for",
     "learning_path_list",
     "lesson_detail_for",
     "lesson_get_for_learner",

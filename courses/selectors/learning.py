@@ -530,15 +530,17 @@ class Dashboard:
         return self.in_progress[0] if self.in_progress else None
 
 
-def dashboard_for(*, user: AnyUser) -> Dashboard:
+def dashboard_for(*, user: AnyUser, hidden: list[str] | None = None) -> Dashboard:
     """The user's live courses: in progress (most recent first) and completed.
 
     A completed course with new lessons stays under completed (with
-    `progress.has_new_content`); its completion date does not change.
+    `progress.has_new_content`); its completion date does not change. Pass
+    `hidden` (`hidden_paths_for`) when the caller has read it already.
     """
     if not user.is_authenticated:
         return Dashboard()
-    hidden = hidden_paths_for(user)
+    if hidden is None:
+        hidden = hidden_paths_for(user)
     enrolments = list(
         Enrolment.objects.filter(person=user, course__live=True)
         .filter(visible_q(hidden, prefix="course__"))

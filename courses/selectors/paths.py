@@ -11,14 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from django.db.models import OuterRef, Subquery
-
 from lms.errors import NotFound
 from lms.types import AnyUser
 
-from ..models import Certification, Enrolment, LearningPathCourse
+from ..models import Certification, CoursePage, Enrolment, LearningPathCourse
 from ..models import LearningPath as AuthoredPath
-from .learning import STEPLEN, Progress, _done_ids, _live_courses, hidden_paths_for, live_lessons_of
+from .learning import (
+    STEPLEN,
+    Progress,
+    _done_ids,
+    hidden_paths_for,
+    live_lessons_of,
+    visible_q,
+)
 
 # The states a step can be in, by kind. "coming": programme staff have not
 # published this certification's exam or project yet.
@@ -69,16 +74,17 @@ class PathStep:
         return 0.0
 
 
-PathStepsProvider = Callable[..., list[PathStep]]
+PathStepsProvider = Callable[..., dict[str, list[PathStep]]]
 _path_step_providers: list[PathStepsProvider] = []
 
 
 def register_path_steps(provider: PathStepsProvider) -> PathStepsProvider:
     """Let a higher app add the steps after the courses (exam, project, certification).
 
-    `provider(user=, certification=)` returns its steps for that path, in
-    order, with the person's state; a fixed number of queries. Apps register
-    in their `ready()`; steps follow the order of registration.
+    `provider(user=, certifications=[slug, ...])` returns, by certification
+    slug, its steps for that path, in order, with the person's state; a fixed
+    number of queries for all of them. Apps register in their `ready()`;
+    steps follow the order of registration.
     """
     if provider not in _path_step_providers:
         _path_step_providers.append(provider)
@@ -131,33 +137,87 @@ def learning_path_for(
     through `register_path_steps` (they sit above courses). A course that is
     unpublished or hidden from the user is left out. NotFound
     (`path_not_found`) for an unknown or unpublished path. Pass `path` when
-    it was read already (the dashboard lists them).
+    it was read already.
     """
     if path is None:
         path = AuthoredPath.objects.filter(slug=slug, is_published=True).first()
     if path is None:
         raise NotFound("No such learning path.", code="path_not_found")
-    hidden = hidden_paths_for(user)
-    position = LearningPathCourse.objects.filter(path_id=path.pk, course_id=OuterRef("pk"))
-    courses = list(
-        _live_courses(hidden)
-        .annotate(position=Subquery(position.values("sort_order")[:1]))
-        .filter(position__isnull=False)
-        .order_by("position", "pk")
-    )
+    return learning_paths_for(user=user, paths=[path])[0]
+
+
+def learning_paths_for(
+    *, user: AnyUser, paths: list[AuthoredPath], hidden: list[str] | None = None
+) -> list[LearningPath]:
+    """`learning_path_for` for several paths at once (the dashboard lists
+    every published one): the courses, their lessons and the person's
+    enrolments are read once for all of them, so the query count does not
+    grow with the number of paths (the certification steps add their
+    providers' queries per certification path). Pass `hidden` when the
+    caller has read it already."""
+    if not paths:
+        return []
+    if hidden is None:
+        hidden = hidden_paths_for(user)
+    positions: dict[int, dict[int, int]] = defaultdict(dict)
+    courses: dict[int, CoursePage] = {}
+    for row in (
+        LearningPathCourse.objects.filter(
+            path_id__in=[path.pk for path in paths], course__live=True
+        )
+        .filter(visible_q(hidden, prefix="course__"))
+        .select_related("course")
+    ):
+        positions[row.path_id][row.course_id] = row.sort_order
+        courses[row.course_id] = row.course
     lessons_by_course = defaultdict(list)
-    lessons = live_lessons_of([course.path for course in courses], hidden, done_by=user)
+    lessons = live_lessons_of([course.path for course in courses.values()], hidden, done_by=user)
     for lesson in lessons:
         lessons_by_course[lesson.path[:-STEPLEN]].append(lesson.pk)
     enrolments = {}
     if user.is_authenticated and courses:
         enrolments = {
             enrolment.course_id: enrolment
-            for enrolment in Enrolment.objects.filter(person=user, course__in=courses)
+            for enrolment in Enrolment.objects.filter(person=user, course_id__in=list(courses))
         }
     done = _done_ids(lessons)
+    certifications = sorted(
+        {path.certification for path in paths if path.certification != Certification.NONE}
+    )
+    later: dict[str, list[PathStep]] = defaultdict(list)
+    if certifications:
+        for provider in _path_step_providers:
+            for certification, steps in provider(user=user, certifications=certifications).items():
+                later[certification].extend(steps)
+    return [
+        _path_with_steps(
+            path,
+            positions[path.pk],
+            courses,
+            lessons_by_course,
+            enrolments,
+            done,
+            later[path.certification],
+        )
+        for path in paths
+    ]
+
+
+def _path_with_steps(
+    path: AuthoredPath,
+    positions: dict[int, int],
+    courses: dict[int, CoursePage],
+    lessons_by_course: dict[str, list[int]],
+    enrolments: dict[int, Enrolment],
+    done: set[int],
+    later: list[PathStep],
+) -> LearningPath:
+    ordered = sorted(
+        (course for pk, course in courses.items() if pk in positions),
+        key=lambda course: (positions[course.pk], course.pk),
+    )
     steps = []
-    for course in courses:
+    for course in ordered:
         enrolment = enrolments.get(course.pk)
         lesson_ids = lessons_by_course[course.path]
         progress = Progress(
@@ -174,10 +234,9 @@ def learning_path_for(
         steps.append(PathStep("course", course.title, course.url, state, progress.percent))
     completed_at = None
     if path.certification != Certification.NONE:
-        for provider in _path_step_providers:
-            steps.extend(provider(user=user, certification=path.certification))
-    elif courses and all(step.state == "completed" for step in steps):
-        completed_at = max(cast(datetime, enrolments[course.pk].completed_at) for course in courses)
+        steps.extend(later)
+    elif ordered and all(step.state == "completed" for step in steps):
+        completed_at = max(cast(datetime, enrolments[course.pk].completed_at) for course in ordered)
     return LearningPath(
         slug=path.slug,
         certification=path.certification,

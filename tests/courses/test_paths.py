@@ -168,3 +168,24 @@ def test_a_path_without_courses_is_refused_in_the_admin(client, instructor):
     )
     assert response.status_code == 200
     assert not LearningPath.objects.filter(slug="empty").exists()
+
+
+@pytest.mark.parametrize("extra_paths", [0, 6])
+def test_dashboard_query_count_does_not_grow_with_the_paths(learner_client, learner, extra_paths):
+    """The dashboard lists every published path with its steps: the courses,
+    lessons and enrolments of all of them are read at once."""
+    course, rows = course_with_lessons(3, title="Shared course")
+    services.lesson_complete(person=learner, lesson_id=rows[0].pk)
+    path_with("developer", course)
+    path_with("architect", course)
+    for index in range(extra_paths):
+        other, _ = course_with_lessons(2, title=f"Series {index}")
+        path_with(f"series-{index}", other, course)
+    learner_client.get("/dashboard/")
+    with CaptureQueriesContext(connection) as queries:
+        response = learner_client.get("/dashboard/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Shared course" in page
+    assert (extra_paths == 0) or "Series 5" in page
+    assert len(queries) == 12, "\n".join(q["sql"][:120] for q in queries.captured_queries)
