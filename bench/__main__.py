@@ -6,7 +6,8 @@ bare Django view returning {} measured in the same run (machines are noisy;
 ratios are what we compare). Rounds are interleaved and the median is kept.
 
 Environment: BENCH_SECONDS (per measurement, default 5), BENCH_ROUNDS (3),
-BENCH_CONNECTIONS (8), DATABASE_URL (PostgreSQL instead of SQLite),
+BENCH_CONNECTIONS (8), DATABASE_URL (PostgreSQL instead of SQLite: a database of
+the run's own is made on that server and dropped at the end),
 BENCH_CERTIFICATES=0 to skip the certificate figures (about 6 minutes),
 BENCH_PARTNERS=0 to skip the partner figures (about 70 seconds),
 BENCH_ONLY=badge,directory to measure only the rows whose names hold one
@@ -31,6 +32,7 @@ against the same server, and item analysis of 10,000 attempts x 60 questions
 in a separate process once the server has stopped.
 """
 
+import atexit
 import json
 import os
 import re
@@ -45,6 +47,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import exams as exam_bench
+from bench.throwaway import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -165,6 +168,10 @@ def main() -> None:
         "TRUSTED_PROXY_COUNT": "1",
     }
     database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
+    if env.get("DATABASE_URL"):
+        # A database of this run's own on that server (created here, dropped at exit).
+        env["DATABASE_URL"], drop = fresh_postgres_database(env["DATABASE_URL"])
+        atexit.register(drop)
     if not env.get("REDIS_URL") and redis_answers("127.0.0.1", 6379):
         # Production runs several web processes on a shared cache (README);
         # so does the benchmark when Redis is there (db 1, not the dev data's).
@@ -178,7 +185,7 @@ def main() -> None:
             cwd=ROOT,
             env=env,
             check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,  # its errors reach the terminal
             text=True,
         )
         .stdout.strip()

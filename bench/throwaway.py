@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +64,29 @@ def rss_kib() -> int:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def fresh_postgres_database(url: str) -> tuple[str, Callable[[], None]]:
+    """A new, empty database on the PostgreSQL server of `url`, named after
+    `url`'s database with a random suffix, so that runs never meet each
+    other's rows; returns its URL and a function that drops it."""
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'academy'}_run_{secrets.token_hex(4)}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+
+    def run(statement: sql.Composed) -> None:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(statement)
+
+    run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def drop() -> None:
+        run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    return urlunsplit(parts._replace(path=f"/{name}")), drop
