@@ -1,8 +1,9 @@
 """Wagtail admin screens for exam authors beyond plain create/edit.
 
 Question bank import (GIFT/CSV) and export, an exam's blueprint, publishing,
-item analysis (with CSV download), and dropping/crediting a question with a
-dry run first. Each view checks the model permission it needs (the
+item analysis (with CSV download), dropping/crediting a question with a
+dry run first, and (programme staff) an exam's attempts with the replay of
+each one's draw. Each view checks the model permission it needs (the
 "Instructors" and "Programme staff" groups hold them, exams migration 0004),
 calls selectors and services only, and shows a service's refusal as a
 message or form error, never a 500.
@@ -11,8 +12,9 @@ message or form error, never a 500.
 from __future__ import annotations
 
 from django import forms
+from django.core.paginator import Paginator
 from django.forms import formset_factory
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,7 +25,8 @@ from wagtail.admin import messages
 from wagtail.admin.auth import permission_denied
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from lms.errors import DomainError
+from lms import permissions
+from lms.errors import DomainError, NotFound
 
 from . import selectors, services
 from .models import Exam, QuestionBank, QuestionVersion, RegradeAction, Topic
@@ -333,3 +336,46 @@ class RegradeView(AuthorView):
             f"{flipped} pass/fail result(s) changed.",
         )
         return redirect(self._analysis_url())
+
+
+# --- attempts: replaying the draw (programme staff) ----------------------------------
+
+
+class StaffView(AuthorView):
+    """Programme staff only (the `attempt.replay` rule): attempts name learners."""
+
+    permission_required = "exams.view_attempt"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not permissions.can(request.user, "attempt.replay"):
+            return permission_denied(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
+ATTEMPTS_PER_PAGE = 50
+
+
+class ExamAttemptsView(StaffView):
+    template_name = "exams/admin/exam_attempts.html"
+    page_title = "Attempts"
+
+    def get(self, request, pk):
+        exam = get_object_or_404(Exam, pk=pk)
+        self.page_subtitle = exam.title
+        page = Paginator(selectors.exam_attempts(exam=exam), ATTEMPTS_PER_PAGE).get_page(
+            request.GET.get("p")
+        )
+        return self.render(exam=exam, page=page)
+
+
+class AttemptReplayView(StaffView):
+    template_name = "exams/admin/attempt_replay.html"
+    page_title = "Replay draw"
+
+    def get(self, request, attempt_pk):
+        try:
+            replay = selectors.attempt_replay(attempt_id=attempt_pk)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        self.page_subtitle = f"{replay.attempt.exam.title}, attempt {replay.attempt.pk}"
+        return self.render(replay=replay, attempt=replay.attempt, exam=replay.attempt.exam)

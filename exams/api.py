@@ -28,10 +28,17 @@ Public contract (clients depend on it: keep paths and fields):
                                            413 `import_too_large`, 415, 422 `invalid_import_file`
                                            (not UTF-8, binary)
 
-Nobody sees another person's attempt (404 `attempt_not_found`). No response
-carries which option is right or an explanation before the attempt is scored,
-and not after either (certification exam). An overdue attempt is finalised on
-access. Errors are lms.api's `{detail, code}`.
+- GET  /staff/attempts/{id}/replay         programme staff (403 `permission_denied` otherwise):
+                                           the attempt's draw replayed from its seed and the
+                                           inputs recorded at its start, compared with the
+                                           stored form: `verdict`, `differences`, a row per
+                                           position (stored and replayed); 404
+                                           `attempt_not_found`
+
+Nobody but programme staff (the replay) sees another person's attempt (404
+`attempt_not_found`). No response carries which option is right or an
+explanation before the attempt is scored, and not after either (certification
+exam). An overdue attempt is finalised on access. Errors are lms.api's `{detail, code}`.
 """
 
 from datetime import datetime
@@ -43,6 +50,7 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictBool, StrictInt, model_validator
 
+from lms import permissions
 from lms.api_auth import BearerTokenAuth, CsrfSessionAuth
 from lms.errors import DomainError
 from lms.pagination import PageParams, list_page, page_of
@@ -447,4 +455,85 @@ def bank_import(request, slug: str = Slug):
         "imported": report.created + report.revised,
         "unchanged": report.unchanged,
         "topics": list(report.topics_created),
+    }
+
+
+# --- programme staff: replaying an attempt's draw ------------------------------------
+
+
+class ReplaySideOut(Schema):
+    question_id: int
+    version_id: int
+    version_number: int | None
+    choice_ids: list[int] = Field(description="The options' ids in the order shown.")
+    option_numbers: list[int | None] = Field(
+        description="The options' authored numbers (1 = first written) in the order shown."
+    )
+
+
+class ReplayRowOut(Schema):
+    position: int
+    question: str
+    stored: ReplaySideOut | None
+    replayed: ReplaySideOut | None
+    same: bool
+
+
+class ReplayDifferenceOut(Schema):
+    kind: str = Field(description="missing, extra, version, position or option_order")
+    question_id: int
+    stored_position: int | None
+    replayed_position: int | None
+    text: str
+
+
+class ReplayOut(Schema):
+    attempt_id: int
+    exam: str
+    person_id: int
+    started_at: datetime
+    seed: int
+    replayable: bool
+    reason: str
+    verdict: str
+    identical: bool
+    inputs_recorded_at: datetime | None
+    pool_size: int
+    differences: list[ReplayDifferenceOut]
+    rows: list[ReplayRowOut]
+
+
+@router.get(
+    "/staff/attempts/{attempt_id}/replay",
+    response={200: ReplayOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Replay an attempt's draw and compare it with the stored form (programme staff)",
+)
+def attempt_replay(request, attempt_id: int = AttemptId):
+    """Redraws the form from the seed and the inputs recorded at the attempt's start."""
+    permissions.check_can(request.auth, "attempt.replay")
+    replay = selectors.attempt_replay(attempt_id=attempt_id)
+    attempt = replay.attempt
+    return {
+        "attempt_id": attempt.pk,
+        "exam": attempt.exam.slug,
+        "person_id": attempt.person_id,
+        "started_at": attempt.started_at,
+        "seed": attempt.seed,
+        "replayable": replay.replayable,
+        "reason": replay.reason,
+        "verdict": replay.verdict,
+        "identical": replay.identical,
+        "inputs_recorded_at": replay.inputs_recorded_at,
+        "pool_size": replay.pool_size,
+        "differences": replay.differences,
+        "rows": [
+            {
+                "position": row.position,
+                "question": row.question,
+                "stored": row.stored,
+                "replayed": row.replayed,
+                "same": row.same,
+            }
+            for row in replay.rows
+        ],
     }

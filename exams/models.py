@@ -206,6 +206,26 @@ class BlueprintRule(models.Model):
         return f"{self.count} × {self.topic}"
 
 
+class DrawSnapshot(models.Model):
+    """What a draw started from: the blueprint, shuffle flags and question pool.
+
+    Recorded by `attempt_start` in exams.draw's JSON form, one row per distinct
+    content (`digest`), shared by every attempt drawn from the same inputs and
+    never edited: questions edited, added or retired later leave it as it was,
+    so a replay redraws from the pool of the attempt's start.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Draw inputs {self.digest[:12]}"
+
+
 class AttemptStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     SUBMITTED = "submitted", "Submitted"
@@ -221,6 +241,13 @@ class Attempt(models.Model):
         max_length=12, choices=AttemptStatus.choices, default=AttemptStatus.IN_PROGRESS
     )
     seed = models.BigIntegerField(help_text="Seed of the draw and shuffles (reproducible form).")
+    # The draw's other inputs at the start (exams.draw): null for attempts
+    # started before they were recorded, which cannot be replayed.
+    draw_snapshot = models.ForeignKey(
+        DrawSnapshot, null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
+    )
+    # Ids of the pool's questions the person had been given in earlier attempts.
+    draw_seen = models.JSONField(null=True, blank=True)
     started_at = models.DateTimeField()
     deadline = models.DateTimeField()
     # When it was finished: the submit time, or the deadline for an expired attempt.

@@ -14,6 +14,12 @@ Contract:
 - `exam_publish` refuses (409 `pool_too_small`, with `topics`) when a topic's
   pool has fewer active questions than the blueprint draws, or the blueprint
   is empty (409 `empty_blueprint`).
+- `attempt_start` draws the form with `exams.draw.draw_form` from the seed,
+  the exam's blueprint and shuffle settings, the active questions' current
+  versions and the questions the person was given before; it records those
+  inputs (`Attempt.draw_snapshot`, one `DrawSnapshot` per distinct content,
+  and `Attempt.draw_seen`) so `selectors.attempt_replay` can redraw the same
+  form later, whatever changed in the bank since.
 - `attempt_start` returns `(attempt, created)`. An open attempt is returned
   as is (created=False); otherwise the retake rule decides (409
   `retake_too_soon` with `available_at`, `attempts_exhausted`,

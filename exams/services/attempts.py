@@ -5,7 +5,6 @@ Part of exams.services; its contract is in that package's docstring.
 
 from __future__ import annotations
 
-import random
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -20,12 +19,13 @@ from lms.errors import Conflict, DomainError, NotFound
 from lms.models import User
 from lms.outbox import outbox_enqueue
 
-from .. import attempt_forms, save_sql, scoring, selectors
+from .. import attempt_forms, draw, save_sql, scoring, selectors
 from ..models import (
     Attempt,
     AttemptItem,
     AttemptStatus,
     Choice,
+    DrawSnapshot,
     Exam,
     QuestionKind,
 )
@@ -69,50 +69,50 @@ def check_may_start(*, person: User, exam: Exam, now: datetime) -> None:
         check(person=person, exam=exam, now=now)
 
 
-def _draw_form(*, exam: Exam, person: User, seed: int) -> list[tuple[int, int, list[int]]]:
-    """(topic id, version id, choice order) per item, from the blueprint and the seed.
-
-    Unseen questions first (random among them), then seen ones if the pool
-    runs short; question order and option order shuffled per the exam flags.
-    """
-    rng = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
-    blueprint = list(exam.blueprint.order_by("position", "pk"))
-    pool: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for question_id, topic_id, version_id in selectors.active_question_ids(
-        topic_ids=[rule.topic_id for rule in blueprint]
-    ):
-        pool[topic_id].append((question_id, version_id))
-    seen = set(
-        AttemptItem.objects.filter(attempt__person=person).values_list(
-            "question_version__question_id", flat=True
+def _draw_inputs(exam: Exam) -> draw.DrawInputs:
+    """The exam's blueprint, shuffle flags and drawable questions now (2 queries)."""
+    blueprint = tuple(
+        draw.BlueprintLine(topic_id, count)
+        for topic_id, count in exam.blueprint.order_by("position", "pk").values_list(
+            "topic_id", "count"
         )
     )
-    picked: list[tuple[int, int]] = []
-    for rule in blueprint:
-        candidates = pool[rule.topic_id]
-        if len(candidates) < rule.count:
-            raise Conflict(
-                "This exam cannot be taken right now: a topic has too few questions.",
-                code="pool_too_small",
+    pool = tuple(
+        draw.PoolEntry(question_id, topic_id, version_id)
+        for question_id, topic_id, version_id in selectors.active_question_ids(
+            topic_ids=[line.topic_id for line in blueprint]
+        )
+    )
+    return draw.DrawInputs(blueprint, pool, exam.shuffle_questions, exam.shuffle_choices)
+
+
+def _draw_form(
+    *, exam: Exam, person: User, seed: int
+) -> tuple[list[draw.FormItem], DrawSnapshot, list[int]]:
+    """The form drawn for `person` with `seed`, the inputs it was drawn from
+    (recorded once per distinct content) and the seen questions it ranked last."""
+    inputs = _draw_inputs(exam)
+    pool_ids = {entry.question_id for entry in inputs.pool}
+    seen = sorted(
+        pool_ids.intersection(
+            AttemptItem.objects.filter(attempt__person=person).values_list(
+                "question_version__question_id", flat=True
             )
-        ranked = sorted(candidates, key=lambda qv: (qv[0] in seen, rng.random()))
-        picked.extend((rule.topic_id, version_id) for _, version_id in ranked[: rule.count])
-    if exam.shuffle_questions:
-        rng.shuffle(picked)
-    orders: dict[int, list[int]] = defaultdict(list)
-    for version_id, choice_id in (
-        Choice.objects.filter(version_id__in=[v for _, v in picked])
-        .order_by("version_id", "position")
-        .values_list("version_id", "id")
-    ):
-        orders[version_id].append(choice_id)
-    form = []
-    for topic_id, version_id in picked:
-        order = orders[version_id]
-        if exam.shuffle_choices:
-            rng.shuffle(order)
-        form.append((topic_id, version_id, order))
-    return form
+        )
+    )
+    try:
+        form = draw.draw_form(
+            seed=seed, inputs=inputs, seen=seen, choices_of=selectors.choice_ids_of
+        )
+    except draw.PoolTooSmall:
+        raise Conflict(
+            "This exam cannot be taken right now: a topic has too few questions.",
+            code="pool_too_small",
+        ) from None
+    snapshot, _ = DrawSnapshot.objects.get_or_create(
+        digest=draw.inputs_digest(inputs), defaults={"data": draw.inputs_to_data(inputs)}
+    )
+    return form, snapshot, seen
 
 
 @transaction.atomic
@@ -128,13 +128,15 @@ def attempt_start(*, person: User, exam: Exam, now: datetime | None = None) -> t
         return existing, False
     check_may_start(person=person, exam=exam, now=now)
     seed = secrets.randbits(62)
-    form = _draw_form(exam=exam, person=person, seed=seed)
+    form, snapshot, seen = _draw_form(exam=exam, person=person, seed=seed)
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
                 person=person,
                 exam=exam,
                 seed=seed,
+                draw_snapshot=snapshot,
+                draw_seen=seen,
                 started_at=now,
                 deadline=now + timedelta(minutes=exam.time_limit_minutes),
                 pass_mark_percent=exam.pass_mark_percent,
@@ -142,12 +144,12 @@ def attempt_start(*, person: User, exam: Exam, now: datetime | None = None) -> t
             AttemptItem.objects.bulk_create(
                 AttemptItem(
                     attempt=attempt,
-                    topic_id=topic_id,
-                    question_version_id=version_id,
+                    topic_id=item.topic_id,
+                    question_version_id=item.version_id,
                     position=position,
-                    choice_order=order,
+                    choice_order=list(item.choice_order),
                 )
-                for position, (topic_id, version_id, order) in enumerate(form)
+                for position, item in enumerate(form)
             )
     except IntegrityError:
         # Lost the race to a concurrent start (exams_attempt_one_in_progress).

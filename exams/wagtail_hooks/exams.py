@@ -1,5 +1,6 @@
 """Exams: settings, and the screens of exams.admin_views reached from an exam
-(blueprint, publish, item analysis and drop/credit of a question)."""
+(blueprint, publish, item analysis and drop/credit of a question; for
+programme staff, its attempts and the replay of each one's draw)."""
 
 from django.urls import path, reverse
 from wagtail.admin.ui.menus import MenuItem
@@ -7,6 +8,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 
+from lms import permissions
 from lms.admin_forms import ProtectedDeleteView
 
 from .. import admin_views
@@ -47,6 +49,15 @@ class ExamEditView(generic.EditView):
                 priority=6,
             ),
         ]
+        if permissions.can(self.request.user, "attempt.replay"):
+            buttons.append(
+                Button(
+                    "Attempts",
+                    reverse(f"{ns}:attempts", args=[self.object.pk]),
+                    icon_name="user",
+                    priority=7,
+                )
+            )
         return buttons
 
     def get_context_data(self, **kwargs):
@@ -73,6 +84,15 @@ class ExamIndexView(generic.IndexView):
                 priority=12,
             ),
         ]
+        if permissions.can(self.request.user, "attempt.replay"):
+            buttons.append(
+                MenuItem(
+                    "Attempts",
+                    reverse(f"{ns}:attempts", args=[instance.pk]),
+                    icon_name="user",
+                    priority=13,
+                )
+            )
         return buttons
 
 
@@ -115,5 +135,11 @@ class ExamViewSet(ModelViewSet):
                 "regrade/<int:pk>/<int:version_pk>/",
                 admin_views.RegradeView.as_view(),
                 name="regrade",
+            ),
+            path("attempts/<int:pk>/", admin_views.ExamAttemptsView.as_view(), name="attempts"),
+            path(
+                "attempts/replay/<int:attempt_pk>/",
+                admin_views.AttemptReplayView.as_view(),
+                name="attempt_replay",
             ),
         ]

@@ -13,6 +13,8 @@ Contract:
 - Authoring reads (for instructors only; callers check the role):
   `bank_questions_for_export` / `bank_export` are 2 queries for any bank size,
   `exam_item_analysis` is 3 queries for any number of attempts and questions.
+- The staff replay of an attempt's draw (`attempt_replay`, 4 queries for any
+  size) is in `replay`, re-exported here.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from lms.errors import DomainError, NotFound
 from lms.models import User
 from lms.pagination import PageParams, paginate
 
-from . import csv_io, gift, moodle_xml, rules
-from . import item_analysis as ia
-from .models import (
+from .. import csv_io, gift, moodle_xml, rules
+from .. import item_analysis as ia
+from ..models import (
     Attempt,
     AttemptItem,
     AttemptStatus,
@@ -327,6 +329,18 @@ def active_question_ids(*, topic_ids: Iterable[int]) -> list[tuple[int, int, int
         .order_by("pk")
         .values_list("pk", "topic_id", "current_version_id")
     )
+
+
+def choice_ids_of(version_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Each version's choice ids in authored order (1 query)."""
+    orders: dict[int, list[int]] = defaultdict(list)
+    for version_id, choice_id in (
+        Choice.objects.filter(version_id__in=list(version_ids))
+        .order_by("version_id", "position")
+        .values_list("version_id", "id")
+    ):
+        orders[version_id].append(choice_id)
+    return dict(orders)
 
 
 # --- authoring reads: export, item analysis, regrade history -------------------
@@ -656,3 +670,13 @@ def regrade_events_for(*, exam: Exam) -> list[RegradeEvent]:
         .select_related("actor", "question_version__question")
         .order_by("-created_at", "-pk")
     )
+
+
+# The staff replay of an attempt's draw lives in its own module.
+from .replay import (  # noqa: E402, F401
+    Replay,
+    ReplayDifference,
+    ReplayRow,
+    attempt_replay,
+    exam_attempts,
+)
