@@ -194,7 +194,9 @@ def accommodation_change(
     """Set every field of the grant (callers pass the unchanged ones as they are)."""
     now = now or timezone.now()
     grant = (
-        Accommodation.objects.select_for_update().select_related("exam").get(pk=accommodation.pk)
+        Accommodation.objects.select_for_update(of=("self",))
+        .select_related("exam")
+        .get(pk=accommodation.pk)
     )
     if grant.revoked_at is not None:
         raise Conflict(

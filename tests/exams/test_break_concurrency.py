@@ -50,7 +50,9 @@ def test_two_break_starts_at_once_take_one_break():
     headers = bearer_for(person)
 
     def take_break():
-        response = Client().post(f"/api/v1/attempts/{attempt.pk}/break", **headers)
+        response = Client().post(
+            f"/api/v1/attempts/{attempt.pk}/break", content_type="application/json", **headers
+        )
         return response.status_code, response.json()
 
     outcomes = run_together(take_break, [()] * 2)
@@ -77,7 +79,9 @@ def test_saves_racing_a_break_land_or_wait_and_none_is_lost():
         return item, response.status_code, response.json()
 
     def take_break():
-        response = Client().post(f"/api/v1/attempts/{attempt.pk}/break", **headers)
+        response = Client().post(
+            f"/api/v1/attempts/{attempt.pk}/break", content_type="application/json", **headers
+        )
         return None, response.status_code, response.json()
 
     outcomes = run_together(
@@ -94,7 +98,12 @@ def test_saves_racing_a_break_land_or_wait_and_none_is_lost():
     )
     assert {status for item, status, _ in outcomes if item is not None} <= {200, 409}
     # Those that landed are stored; after resuming, the queued ones are sent again.
-    assert Client().post(f"/api/v1/attempts/{attempt.pk}/resume", **headers).status_code == 200
+    assert (
+        Client()
+        .post(f"/api/v1/attempts/{attempt.pk}/resume", content_type="application/json", **headers)
+        .status_code
+        == 200
+    )
     for item in refused:
         assert save(item)[1] == 200
     stored = dict(
