@@ -24,8 +24,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from ninja import Field, Path, Query, Router, Schema, Status
-from pydantic import ConfigDict, JsonValue
+from pydantic import ConfigDict, JsonValue, field_validator
 
 from lms.errors import DomainError, PermissionDenied
 from lms.models import User
@@ -56,7 +57,7 @@ class InvalidOut(ErrorOut):
     errors: list[ProblemOut] = []
 
 
-class EventOut(Schema):
+class AccommodationEventOut(Schema):
     action: str
     actor: str | None
     at: datetime
@@ -79,7 +80,26 @@ class AccommodationOut(Schema):
 
 
 class AccommodationDetailOut(AccommodationOut):
-    history: list[EventOut]
+    history: list[AccommodationEventOut]
+
+
+# Read as bounded text, then parsed (YYYY-MM-DD).
+EndsOn = Field(
+    None,
+    max_length=10,
+    description="The last day the grant applies (YYYY-MM-DD), today or later.",
+    json_schema_extra={"format": "date"},
+)
+
+
+def _date(value: str | None) -> str | None:
+    if value is not None and parse_date(value) is None:
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+def _ends_on(value: str | None) -> date | None:
+    return None if value is None else parse_date(value)
 
 
 class GrantIn(Schema):
@@ -91,8 +111,10 @@ class GrantIn(Schema):
     extra_time_percent: JsonValue = None
     breaks: JsonValue = 0
     break_minutes: JsonValue = None
-    ends_on: date | None = None
+    ends_on: str | None = EndsOn
     reason: str = Field("", max_length=services.MAX_REASON_LENGTH)
+
+    _valid_date = field_validator("ends_on")(_date)
 
 
 class ChangeIn(Schema):
@@ -102,8 +124,10 @@ class ChangeIn(Schema):
     extra_time_percent: JsonValue = None
     breaks: JsonValue = None
     break_minutes: JsonValue = None
-    ends_on: date | None = None
+    ends_on: str | None = EndsOn
     reason: str | None = Field(None, max_length=services.MAX_REASON_LENGTH)
+
+    _valid_date = field_validator("ends_on")(_date)
 
 
 class ListFilter(Schema):
@@ -193,7 +217,7 @@ def accommodation_grant(request, payload: GrantIn):
         extra_time_percent=payload.extra_time_percent,
         breaks=payload.breaks,
         break_minutes=payload.break_minutes,
-        ends_on=payload.ends_on,
+        ends_on=_ends_on(payload.ends_on),
         reason=payload.reason,
     )
     return Status(201, _detail(grant))
@@ -233,7 +257,7 @@ def accommodation_change(request, payload: ChangeIn, grant_id: int = GrantId):
         else (grant.extra_time_percent or None),
         breaks=payload.breaks if "breaks" in sent else grant.breaks,
         break_minutes=payload.break_minutes if "break_minutes" in sent else grant.break_minutes,
-        ends_on=payload.ends_on if "ends_on" in sent else grant.ends_on,
+        ends_on=_ends_on(payload.ends_on) if "ends_on" in sent else grant.ends_on,
         reason=payload.reason if payload.reason is not None else grant.reason,
     )
     return _detail(grant)
