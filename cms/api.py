@@ -7,6 +7,7 @@ and knows no app above it. cms.urls mounts `api.urls`.
 
 from certificates.api import router as certificates_router
 from courses.api import router as courses_router
+from exams.accommodations.api import router as accommodations_router
 from exams.api import router as exams_router
 from exams.projects.api import router as projects_router
 from lms.api import api
@@ -20,6 +21,7 @@ from partners.webhooks.api import router as partner_webhooks_router
 for router in (
     courses_router,
     exams_router,
+    accommodations_router,
     projects_router,
     certificates_router,
     partner_members_router,

@@ -2,18 +2,35 @@
 
 Public contract (clients depend on it: keep paths and fields):
 
-- GET  /exams                              published exams with the caller's next attempt time,
-                                           paginated (lms.pagination; the exam id is the cursor)
+- GET  /exams                              published exams with the caller's next attempt time
+                                           and `accommodation` (extra time, rest breaks, or
+                                           null), paginated (lms.pagination; the exam id is
+                                           the cursor)
+- GET  /exams/{slug}                       one of them, the same shape
 - POST /exams/{slug}/attempts              201 new attempt, 200 the one in progress;
                                            409 `retake_too_soon` (+ `available_at`),
                                            `attempts_exhausted`, `already_certified`
-- GET  /attempts/{id}                      the same shape, plus `result` once scored
+- GET  /attempts/{id}                      the same shape, plus `result` once scored; with
+                                           the accommodation applied at the start
+                                           (`extra_time_percent`, `breaks_allowed`,
+                                           `breaks_taken`, `break_minutes`) and the running
+                                           break (`on_break`, `break_ends_at`)
 - PUT  /attempts/{id}/items/{item_id}      `{"choice_ids": [...], "flagged": bool}` (either
                                            may be left out); 409 `attempt_closed` (with
                                            `closed_because`: `submitted` | `deadline`),
-                                           422 `invalid_choice`
+                                           409 `attempt_paused` (with `break_ends_at`)
+                                           during a rest break, 422 `invalid_choice`
 - POST /attempts/{id}/submit               `{status, score_percent, passed, topics}`;
-                                           a second call answers the same body
+                                           a second call answers the same body; 409
+                                           `attempt_paused` during a rest break (so do saves)
+- POST /attempts/{id}/break                `{"minutes": n}` optional (default: the longest
+                                           granted) -> the attempt, `on_break` true, `items`
+                                           hidden until it ends; 409 `no_breaks_left`,
+                                           `break_in_progress`, `break_too_long`,
+                                           `attempt_closed`
+- POST /attempts/{id}/resume               ends the break now (the deadline moves later by
+                                           its length) -> the attempt; without a break, the
+                                           attempt as it is
 
 - GET  /exams/{slug}/item-analysis         instructors and staff (403 otherwise): per question
                                            difficulty, discrimination, options chosen, flags;
@@ -41,7 +58,7 @@ explanation before the attempt is scored, and not after either (certification
 exam). An overdue attempt is finalised on access. Errors are lms.api's `{detail, code}`.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse
@@ -69,6 +86,16 @@ class ErrorOut(Schema):
     code: str
 
 
+class LearnerAccommodationOut(Schema):
+    extra_time_percent: int
+    time_limit_minutes: int
+    minutes_with_extra_time: float
+    breaks: int
+    break_minutes: int
+    ends_on: date
+    summary: str
+
+
 class ExamOut(Schema):
     id: int
     slug: str
@@ -81,6 +108,7 @@ class ExamOut(Schema):
     reason: str
     code: str | None
     in_progress_attempt_id: int | None
+    accommodation: LearnerAccommodationOut | None
 
 
 class ChoiceOut(Schema):
@@ -124,8 +152,20 @@ class AttemptOut(Schema):
     deadline: datetime
     submitted_at: datetime | None
     server_time: datetime
-    items: list[ItemOut]
+    extra_time_percent: int
+    breaks_allowed: int
+    breaks_taken: int
+    break_minutes: int
+    on_break: bool
+    break_ends_at: datetime | None
+    items: list[ItemOut] = Field(description="Empty during a rest break.")
     result: ResultOut | None
+
+
+class BreakIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: StrictInt | None = Field(None, ge=1, le=24 * 60)
 
 
 class ItemSaveIn(Schema):
@@ -163,8 +203,43 @@ def _attempt_payload(attempt) -> dict:
         "deadline": attempt.deadline,
         "submitted_at": attempt.submitted_at,
         "server_time": timezone.now(),
-        "items": selectors.attempt_form_for(attempt=attempt),
+        "extra_time_percent": attempt.extra_time_percent,
+        "breaks_allowed": attempt.breaks_allowed,
+        "breaks_taken": attempt.breaks_taken,
+        "break_minutes": attempt.break_minutes,
+        "on_break": attempt.on_break,
+        "break_ends_at": attempt.break_ends_at,
+        # The questions stay hidden while the clock stands still.
+        "items": [] if attempt.on_break else selectors.attempt_form_for(attempt=attempt),
         "result": selectors.attempt_result_for(attempt),
+    }
+
+
+def _card_payload(card: selectors.ExamCard) -> dict:
+    grant = card.accommodation
+    return {
+        "id": card.exam.pk,
+        "slug": card.slug,
+        "title": card.title,
+        "question_count": card.question_count,
+        "time_limit_minutes": card.exam.time_limit_minutes,
+        "pass_mark_percent": card.exam.pass_mark_percent,
+        "next_attempt_available_at": card.next_attempt_available_at,
+        "can_start": card.can_start,
+        "reason": card.reason,
+        "code": card.code,
+        "in_progress_attempt_id": card.in_progress_attempt_id,
+        "accommodation": None
+        if grant is None
+        else {
+            "extra_time_percent": grant.extra_time_percent,
+            "time_limit_minutes": grant.time_limit_minutes,
+            "minutes_with_extra_time": float(grant.minutes_with_extra_time),
+            "breaks": grant.breaks,
+            "break_minutes": grant.break_minutes,
+            "ends_on": grant.ends_on,
+            "summary": grant.summary,
+        },
     }
 
 
@@ -178,25 +253,17 @@ def exam_list(request, page: Query[PageParams]):
     cards, has_more = selectors.exam_page_for_learner(
         person=request.auth, now=timezone.now(), page=page
     )
-    return list_page(
-        [
-            {
-                "id": card.exam.pk,
-                "slug": card.slug,
-                "title": card.title,
-                "question_count": card.question_count,
-                "time_limit_minutes": card.exam.time_limit_minutes,
-                "pass_mark_percent": card.exam.pass_mark_percent,
-                "next_attempt_available_at": card.next_attempt_available_at,
-                "can_start": card.can_start,
-                "reason": card.reason,
-                "code": card.code,
-                "in_progress_attempt_id": card.in_progress_attempt_id,
-            }
-            for card in cards
-        ],
-        has_more,
-    )
+    return list_page([_card_payload(card) for card in cards], has_more)
+
+
+@router.get(
+    "/exams/{slug}",
+    response={200: ExamOut, 404: ErrorOut},
+    summary="One published exam: your next attempt and your accommodation",
+)
+def exam_detail(request, slug: str = Slug):
+    card = selectors.exam_card_for_learner(person=request.auth, slug=slug, now=timezone.now())
+    return _card_payload(card)
 
 
 @router.post(
@@ -245,8 +312,32 @@ def attempt_item_save(
 
 
 @router.post(
+    "/attempts/{attempt_id}/break",
+    response={200: AttemptOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Start a rest break (the clock stands still until you resume)",
+)
+def attempt_break_start(request, payload: BreakIn | None = None, attempt_id: int = AttemptId):
+    attempt = services.attempt_break_start(
+        person=request.auth,
+        attempt_id=attempt_id,
+        minutes=payload.minutes if payload is not None else None,
+    )
+    return _attempt_payload(attempt)
+
+
+@router.post(
+    "/attempts/{attempt_id}/resume",
+    response={200: AttemptOut, 404: ErrorOut},
+    summary="End your rest break now",
+)
+def attempt_break_end(request, attempt_id: int = AttemptId):
+    attempt = services.attempt_break_end(person=request.auth, attempt_id=attempt_id)
+    return _attempt_payload(attempt)
+
+
+@router.post(
     "/attempts/{attempt_id}/submit",
-    response={200: ResultOut, 404: ErrorOut},
+    response={200: ResultOut, 404: ErrorOut, 409: ErrorOut},
     summary="Submit the attempt (idempotent: a second call returns the same result)",
 )
 def attempt_submit(request, attempt_id: int = AttemptId):

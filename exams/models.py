@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 MIN_CHOICES = 2
 MAX_CHOICES = 8
@@ -259,6 +259,26 @@ class Attempt(models.Model):
     passed = models.BooleanField(null=True, blank=True)
     # [{"topic": name, "correct": n, "total": n, "score_percent": "87.50"}, ...]
     topic_scores = models.JSONField(default=list, blank=True)
+    # Accommodations applied at the start (exams.accommodations): the grant and
+    # what it gave, kept here so a later change of the grant never moves a
+    # running attempt's deadline. `deadline` already includes the extra time
+    # and every finished break.
+    accommodation = models.ForeignKey(
+        "exams.Accommodation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attempts",
+    )
+    extra_time_percent = models.PositiveSmallIntegerField(default=0)
+    breaks_allowed = models.PositiveSmallIntegerField(default=0)
+    break_minutes = models.PositiveSmallIntegerField(default=0)
+    breaks_taken = models.PositiveSmallIntegerField(default=0)
+    # The running break: the clock stands still from its start to its end
+    # (the planned end at the latest; resuming ends it early).
+    break_started_at = models.DateTimeField(null=True, blank=True)
+    break_ends_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0, help_text="Breaks taken, in total.")
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -272,6 +292,15 @@ class Attempt(models.Model):
                 condition=Q(status="in_progress") | Q(submitted_at__isnull=False),
                 name="exams_attempt_finished_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(breaks_taken__lte=F("breaks_allowed")),
+                name="exams_attempt_breaks_within_grant",
+            ),
+            models.CheckConstraint(
+                condition=Q(break_started_at__isnull=True, break_ends_at__isnull=True)
+                | Q(break_started_at__isnull=False, break_ends_at__gt=F("break_started_at")),
+                name="exams_attempt_break_has_end",
+            ),
         ]
         indexes = [
             models.Index(fields=["person", "exam", "status"], name="exams_attempt_person_exam"),
@@ -284,6 +313,14 @@ class Attempt(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status != AttemptStatus.IN_PROGRESS
+
+    @property
+    def on_break(self) -> bool:
+        return self.break_started_at is not None
+
+    @property
+    def breaks_left(self) -> int:
+        return max(self.breaks_allowed - self.breaks_taken, 0)
 
 
 class ItemStatus(models.TextChoices):
@@ -572,3 +609,12 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"Review of {self.submission} by {self.grader}"
+
+
+# Accommodations (extra time, rest breaks) keep their tables in their feature
+# package; importing them here is how Django finds them.
+from .accommodations.models import (  # noqa: E402, F401
+    Accommodation,
+    AccommodationAction,
+    AccommodationEvent,
+)

@@ -12,14 +12,15 @@ Contract:
   exam's grace, and per item its option order and question kind), in one
   query; None when it is not theirs. `exams.attempt_forms` keeps it.
 - `read_item(attempt_id, item_id, person_id)` -> SaveRow | None: one item of
-  this person's attempt with its current answer and the attempt's status,
-  in one query. Used to say exactly why a write was refused, and when a
+  this person's attempt with its current answer and the attempt's status
+  and running break, in one query. Used to say exactly why a write was refused, and when a
   save changes nothing.
 - `write_item(item_id, attempt_id, open_since, changes)` -> Saved | None:
   one UPDATE of the given fields (`selected_choice_ids`, `answered_at`,
   `flagged`), values prepared by the model fields exactly as the ORM would,
-  that writes only while that attempt (the item's) is in progress and its
-  deadline is at or after `open_since`, checked in the same statement, and
+  that writes only while that attempt (the item's) is in progress, not on a
+  rest break, and its deadline is at or after `open_since`, checked in the
+  same statement, and
   returns the item's answer as stored; None when nothing was written. On
   PostgreSQL the statement share-locks the attempt's row, so a save never
   lands after the attempt was scored (see `_share_lock`); on SQLite one
@@ -54,6 +55,9 @@ class SaveRow:
     deadline: dt.datetime
     grace_seconds: int
     kind: str
+    # The running rest break, if any (exams.services.breaks).
+    break_started_at: dt.datetime | None = None
+    break_ends_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,8 @@ _READ = (
     (Attempt, "deadline", "a"),
     (Exam, "grace_seconds", "e"),
     (Question, "kind", "q"),
+    (Attempt, "break_started_at", "a"),
+    (Attempt, "break_ends_at", "a"),
 )
 
 
@@ -177,9 +183,18 @@ def read_item(*, attempt_id: int, item_id: int, person_id: int) -> SaveRow | Non
         row = cursor.fetchone()
     if row is None:
         return None
-    order, selected, flagged, answered_at, status, deadline, grace, kind = convert_row(
-        _read_fields(), row
-    )
+    (
+        order,
+        selected,
+        flagged,
+        answered_at,
+        status,
+        deadline,
+        grace,
+        kind,
+        break_started_at,
+        break_ends_at,
+    ) = convert_row(_read_fields(), row)
     return SaveRow(
         choice_order=order,
         selected_choice_ids=selected,
@@ -189,6 +204,8 @@ def read_item(*, attempt_id: int, item_id: int, person_id: int) -> SaveRow | Non
         deadline=deadline,
         grace_seconds=int(grace),
         kind=kind,
+        break_started_at=break_started_at,
+        break_ends_at=break_ends_at,
     )
 
 
@@ -208,7 +225,8 @@ def _write_sql(names: tuple[str, ...]) -> str:
         f"UPDATE {table} SET {assignments} WHERE {_pk(AttemptItem)} = %s"  # noqa: S608
         f" AND {attempt_column} = %s AND EXISTS (SELECT 1 FROM {_table(Attempt, 'a')}"
         f" WHERE a.{_pk(Attempt)} = %s AND {_column(Attempt, 'status', 'a')} = %s"
-        f" AND {_column(Attempt, 'deadline', 'a')} >= %s{_share_lock()})"
+        f" AND {_column(Attempt, 'deadline', 'a')} >= %s"
+        f" AND {_column(Attempt, 'break_started_at', 'a')} IS NULL{_share_lock()})"
         f" RETURNING {returning}"
     )
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", views.exam_list, name="exam_list"),
     path("attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
     path("attempts/<int:attempt_id>/submit/", views.attempt_submit, name="attempt_submit"),
+    path("attempts/<int:attempt_id>/break/", views.attempt_break, name="attempt_break"),
+    path("attempts/<int:attempt_id>/resume/", views.attempt_resume, name="attempt_resume"),
     path("attempts/<int:attempt_id>/result/", views.attempt_result, name="attempt_result"),
     path("<slug:slug>/start/", views.attempt_start, name="attempt_start"),
 ]

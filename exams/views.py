@@ -64,7 +64,8 @@ def attempt_page(request, attempt_id: int):
     attempt = _own_attempt(request, attempt_id)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return redirect("exams:attempt_result", attempt_id=attempt.pk)
-    items = selectors.attempt_form_for(attempt=attempt)
+    # During a rest break the questions are not on the page at all.
+    items = [] if attempt.on_break else selectors.attempt_form_for(attempt=attempt)
     config = {
         "attemptId": attempt.pk,
         "itemUrl": f"/api/v1/attempts/{attempt.pk}/items/",
@@ -72,6 +73,9 @@ def attempt_page(request, attempt_id: int):
         "serverTime": timezone.now().isoformat(),
         "graceSeconds": attempt.exam.grace_seconds,
         "resultUrl": reverse("exams:attempt_result", args=[attempt.pk]),
+        "onBreak": attempt.on_break,
+        "breakEndsAt": attempt.break_ends_at.isoformat() if attempt.break_ends_at else None,
+        "pageUrl": reverse("exams:attempt", args=[attempt.pk]),
     }
     return render(
         request,
@@ -93,7 +97,34 @@ def attempt_submit(request, attempt_id: int):
         attempt = services.attempt_submit(person=request.user, attempt_id=attempt_id)
     except NotFound as error:
         raise Http404(error.message) from error
+    except DomainError as error:  # on a rest break
+        messages.error(request, error.message)
+        return redirect("exams:attempt", attempt_id=attempt_id)
     return redirect("exams:attempt_result", attempt_id=attempt.pk)
+
+
+@require_POST
+@login_required
+def attempt_break(request, attempt_id: int):
+    """Start a rest break (the page then shows the break instead of the questions)."""
+    try:
+        services.attempt_break_start(person=request.user, attempt_id=attempt_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("exams:attempt", attempt_id=attempt_id)
+
+
+@require_POST
+@login_required
+def attempt_resume(request, attempt_id: int):
+    """End the rest break now."""
+    try:
+        services.attempt_break_end(person=request.user, attempt_id=attempt_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    return redirect("exams:attempt", attempt_id=attempt_id)
 
 
 @never_cache

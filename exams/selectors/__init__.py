@@ -31,6 +31,7 @@ from typing import Any, cast
 
 from django.db.models import Count, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from lms.errors import DomainError, NotFound
 from lms.models import User
@@ -38,6 +39,8 @@ from lms.pagination import PageParams, paginate
 
 from .. import csv_io, gift, moodle_xml, rules
 from .. import item_analysis as ia
+from ..accommodations import selectors as accommodation_selectors
+from ..accommodations.selectors import LearnerAccommodation
 from ..models import (
     Attempt,
     AttemptItem,
@@ -133,6 +136,8 @@ class ExamCard:
     in_progress_attempt_id: int | None
     in_progress_deadline: datetime | None
     attempts_taken: int
+    # Extra time and rest breaks a new attempt would get (None: none).
+    accommodation: LearnerAccommodation | None = None
 
     @property
     def slug(self) -> str:
@@ -151,7 +156,8 @@ def _published_exams() -> QuerySet[Exam]:
 
 
 def exam_list_for_learner(*, person: User, now: datetime) -> list[ExamCard]:
-    """Published exams with the learner's availability (3 queries + certified checks)."""
+    """Published exams with the learner's availability and accommodations
+    (4 queries + certified checks)."""
     return _exam_cards(person, list(_published_exams().order_by(*EXAM_ORDER)), now)
 
 
@@ -161,6 +167,14 @@ def exam_page_for_learner(
     """One page of `exam_list_for_learner` (the exam id is the cursor), and whether more follow."""
     exams, has_more = paginate(_published_exams(), page, order=EXAM_ORDER)
     return _exam_cards(person, exams, now), has_more
+
+
+def exam_card_for_learner(*, person: User, slug: str, now: datetime) -> ExamCard:
+    """One published exam as `exam_list_for_learner` shows it (404 `exam_not_found`)."""
+    exam = _published_exams().filter(slug=slug).first()
+    if exam is None:
+        raise NotFound("No published exam with this slug.", code="exam_not_found")
+    return _exam_cards(person, [exam], now)[0]
 
 
 def _exam_cards(person: User, exams: list[Exam], now: datetime) -> list[ExamCard]:
@@ -173,6 +187,9 @@ def _exam_cards(person: User, exams: list[Exam], now: datetime) -> list[ExamCard
             open_attempts[exam_id] = (pk, deadline)
         else:
             finished[exam_id].append(cast(datetime, submitted_at))  # set once finished
+    grants = accommodation_selectors.accommodations_in_force_by_exam(
+        person=person, exams=exams, today=timezone.localdate(now)
+    )
     cards = []
     for exam in exams:
         decision = _decide(
@@ -194,6 +211,7 @@ def _exam_cards(person: User, exams: list[Exam], now: datetime) -> list[ExamCard
                 in_progress_attempt_id=open_attempt[0] if open_attempt else None,
                 in_progress_deadline=open_attempt[1] if open_attempt else None,
                 attempts_taken=len(finished[exam.pk]),
+                accommodation=accommodation_selectors.learner_view(grants.get(exam.pk), exam),
             )
         )
     return cards

@@ -41,6 +41,19 @@ Contract:
   once per passing attempt.
 - `attempt_finalise_overdue` finalises (expired, scored) every attempt past
   `deadline + grace`; idempotent, safe to run from several workers at once.
+- Accommodations (exams.accommodations): `attempt_start` applies the grant in
+  force on the start's day (an exam's own grant wins over an all-exams one):
+  deadline = start + time limit × (100 + percent) / 100, and records the
+  grant, its percent and its breaks on the attempt, so a later change of the
+  grant does not move the attempt.
+- Rest breaks (`breaks`): `attempt_break_start` (409 `no_breaks_left`,
+  `break_in_progress`, `break_too_long`, `attempt_closed`; one conditional
+  UPDATE decides between two starts at once) stops the clock until
+  `attempt_break_end` or the break's planned end; the deadline then moves
+  later by the break's length. During a break saves and the submit are
+  refused with 409 `attempt_paused` (the save's UPDATE checks it in the same
+  statement), and no path finalises the attempt as overdue. Every path that
+  judges the deadline ends a break whose time is up first.
 - `bank_import_gift` / `bank_import_csv` return an `ImportReport`; a file with
   any bad line (format or question rules) imports nothing and the report
   lists every bad line with its number. `import_text_from_upload` refuses
@@ -55,6 +68,7 @@ Contract:
 # The public names, by concern; callers import them from exams.services.
 from .attempts import (
     AttemptClosed,
+    AttemptPaused,
     InvalidChoice,
     attempt_answer,
     attempt_finalise_if_overdue,
@@ -66,6 +80,7 @@ from .attempts import (
     attempt_score_store,
     attempt_start,
     attempt_submit,
+    break_end_if_over,
     check_may_start,
     register_start_check,
 )
@@ -84,6 +99,7 @@ from .authoring import (
     question_set_active,
     question_update,
 )
+from .breaks import attempt_break_end, attempt_break_start
 from .imports import (
     IMPORT_FORMATS,
     MAX_IMPORT_BYTES,
@@ -109,6 +125,10 @@ from .regrade import (
 
 __all__ = [
     "AttemptClosed",
+    "AttemptPaused",
+    "attempt_break_end",
+    "attempt_break_start",
+    "break_end_if_over",
     "InvalidChoice",
     "attempt_answer",
     "attempt_finalise_if_overdue",

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from lms.errors import Conflict, DomainError, NotFound
@@ -20,6 +21,8 @@ from lms.models import User
 from lms.outbox import outbox_enqueue
 
 from .. import attempt_forms, draw, save_sql, scoring, selectors
+from ..accommodations import rules as accommodation_rules
+from ..accommodations import selectors as accommodation_selectors
 from ..models import (
     Attempt,
     AttemptItem,
@@ -39,6 +42,18 @@ class InvalidChoice(DomainError):
 
 class AttemptClosed(Conflict):
     code = "attempt_closed"
+
+
+class AttemptPaused(Conflict):
+    """A rest break is running: answers and the submit wait until it ends."""
+
+    code = "attempt_paused"
+
+    def __init__(self, break_ends_at: datetime | None) -> None:
+        super().__init__(
+            "You are on a break: resume the attempt to answer or submit.",
+            break_ends_at=break_ends_at.isoformat() if break_ends_at else None,
+        )
 
 
 # --- taking an exam -------------------------------------------------------------
@@ -129,6 +144,12 @@ def attempt_start(*, person: User, exam: Exam, now: datetime | None = None) -> t
     check_may_start(person=person, exam=exam, now=now)
     seed = secrets.randbits(62)
     form, snapshot, seen = _draw_form(exam=exam, person=person, seed=seed)
+    # The grant in force today is applied and recorded on the attempt: a later
+    # change of the grant does not move this attempt's deadline.
+    grant = accommodation_selectors.accommodation_in_force(
+        person=person, exam=exam, today=timezone.localdate(now)
+    )
+    extra = grant.extra_time_percent if grant is not None else 0
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
@@ -138,8 +159,16 @@ def attempt_start(*, person: User, exam: Exam, now: datetime | None = None) -> t
                 draw_snapshot=snapshot,
                 draw_seen=seen,
                 started_at=now,
-                deadline=now + timedelta(minutes=exam.time_limit_minutes),
+                deadline=accommodation_rules.deadline_with_extra_time(
+                    started_at=now,
+                    duration=timedelta(minutes=exam.time_limit_minutes),
+                    extra_time_percent=extra,
+                ),
                 pass_mark_percent=exam.pass_mark_percent,
+                accommodation=grant,
+                extra_time_percent=extra,
+                breaks_allowed=grant.breaks if grant is not None else 0,
+                break_minutes=grant.break_minutes if grant is not None else 0,
             )
             AttemptItem.objects.bulk_create(
                 AttemptItem(
@@ -163,7 +192,66 @@ def attempt_start(*, person: User, exam: Exam, now: datetime | None = None) -> t
 
 
 def _is_overdue(attempt: Attempt, now: datetime) -> bool:
-    return now > attempt.deadline + timedelta(seconds=attempt.exam.grace_seconds)
+    """Past deadline + grace; a running break stops the clock, so never during one."""
+    deadline = accommodation_rules.deadline_while_paused(
+        deadline=attempt.deadline,
+        break_started_at=attempt.break_started_at,
+        break_ends_at=attempt.break_ends_at,
+        now=now,
+    )
+    return now > deadline + timedelta(seconds=attempt.exam.grace_seconds)
+
+
+# --- rest breaks: ending one (starting one is exams.services.breaks) ----------------
+
+
+def break_close(
+    *,
+    attempt_id: int,
+    started_at: datetime,
+    ends_at: datetime,
+    deadline: datetime,
+    now: datetime,
+) -> bool:
+    """End the break that started at `started_at`: the deadline moves later by
+    the break's length (up to `now`, at most to its planned end). One
+    conditional UPDATE: only the call that finds the break still running
+    ends it. Whether this call did."""
+    taken = accommodation_rules.break_taken(started_at=started_at, ends_at=ends_at, now=now)
+    closed = Attempt.objects.filter(
+        pk=attempt_id, status=AttemptStatus.IN_PROGRESS, break_started_at=started_at
+    ).update(
+        break_started_at=None,
+        break_ends_at=None,
+        deadline=deadline + taken,
+        paused_seconds=F("paused_seconds") + round(taken.total_seconds()),
+    )
+    attempt_forms.forget(attempt_id)
+    return bool(closed)
+
+
+def break_end_if_over(*, attempt: Attempt, now: datetime, early: bool = False) -> Attempt:
+    """The attempt with its break ended if the break's time is up (or `early`,
+    the learner resumes). No query when there is no break to end."""
+    started, ends = attempt.break_started_at, attempt.break_ends_at
+    if started is None or ends is None:
+        return attempt
+    if not early and not accommodation_rules.break_is_over(ends_at=ends, now=now):
+        return attempt
+    break_close(
+        attempt_id=attempt.pk, started_at=started, ends_at=ends, deadline=attempt.deadline, now=now
+    )
+    attempt.refresh_from_db(
+        fields=[
+            "status",
+            "deadline",
+            "break_started_at",
+            "break_ends_at",
+            "breaks_taken",
+            "paused_seconds",
+        ]
+    )
+    return attempt
 
 
 def _clean_choice_ids(
@@ -215,7 +303,8 @@ def attempt_item_save(
         return save()
     except _StaleForm:
         # The form this process held disagreed with the database (an
-        # instructor changed the exam's grace period): read it again, once.
+        # instructor changed the exam's grace period, a break moved the
+        # deadline): read it again, once.
         attempt_forms.forget(attempt_id)
     try:
         return save()
@@ -266,7 +355,7 @@ def _item_save(
         row = save_sql.read_item(attempt_id=attempt_id, item_id=item_id, person_id=person.pk)
         if row is None:  # deleted meanwhile
             raise NotFound("No such question in this attempt.", code="item_not_found")
-        _check_open(row, now)
+        _check_open(row, now, attempt_id=attempt_id)
         if changes:  # open, yet not written: the form held was stale
             raise _StaleForm
         saved = save_sql.Saved(
@@ -284,9 +373,21 @@ def _item_save(
     )
 
 
-def _check_open(row: save_sql.SaveRow, now: datetime) -> None:
+def _check_open(row: save_sql.SaveRow, now: datetime, *, attempt_id: int) -> None:
     if row.attempt_status != AttemptStatus.IN_PROGRESS:
         raise AttemptClosed("This attempt has been submitted.", closed_because="submitted")
+    if row.break_started_at is not None and row.break_ends_at is not None:
+        if not accommodation_rules.break_is_over(ends_at=row.break_ends_at, now=now):
+            raise AttemptPaused(row.break_ends_at)
+        # The break's time is up: end it (the deadline moves) and save again.
+        break_close(
+            attempt_id=attempt_id,
+            started_at=row.break_started_at,
+            ends_at=row.break_ends_at,
+            deadline=row.deadline,
+            now=now,
+        )
+        raise _StaleForm
     if now > row.deadline + timedelta(seconds=row.grace_seconds):
         raise AttemptClosed("The time for this attempt is over.", closed_because="deadline")
 
@@ -393,6 +494,9 @@ def attempt_submit(*, person: User, attempt_id: int, now: datetime | None = None
     attempt = selectors.attempt_get_for_person(person=person, attempt_id=attempt_id)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return attempt
+    attempt = break_end_if_over(attempt=attempt, now=now)
+    if attempt.on_break:
+        raise AttemptPaused(attempt.break_ends_at)
     if _is_overdue(attempt, now):
         status, finished_at = AttemptStatus.EXPIRED, attempt.deadline
     else:
@@ -404,9 +508,13 @@ def attempt_submit(*, person: User, attempt_id: int, now: datetime | None = None
 def attempt_finalise_if_overdue(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
     """Lazy finalisation on access: returns the (possibly just finalised) attempt.
 
-    No transaction (and no query) unless the attempt is overdue: reads stay cheap.
+    No transaction (and no query) unless the attempt is overdue or its break's
+    time is up (the break is ended first): reads stay cheap.
     """
     now = now or timezone.now()
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return attempt
+    attempt = break_end_if_over(attempt=attempt, now=now)
     if attempt.status != AttemptStatus.IN_PROGRESS or not _is_overdue(attempt, now):
         return attempt
     attempt, _ = _finalise(
@@ -418,7 +526,11 @@ def attempt_finalise_if_overdue(*, attempt: Attempt, now: datetime | None = None
 def attempt_finalise_overdue(
     *, now: datetime | None = None, person: User | None = None, exam: Exam | None = None
 ) -> int:
-    """Finalise every open attempt past deadline + grace; returns how many this call did."""
+    """Finalise every open attempt past deadline + grace; returns how many this call did.
+
+    A running break stops the clock: such an attempt is left alone until the
+    break's time is up, then the break is ended (the deadline moves by its
+    length) before the attempt is judged."""
     now = now or timezone.now()
     candidates = Attempt.objects.filter(
         status=AttemptStatus.IN_PROGRESS, deadline__lt=now
@@ -429,7 +541,8 @@ def attempt_finalise_overdue(
         candidates = candidates.filter(exam=exam)
     done = 0
     for attempt in candidates:
-        if not _is_overdue(attempt, now):
+        attempt = break_end_if_over(attempt=attempt, now=now)
+        if attempt.status != AttemptStatus.IN_PROGRESS or not _is_overdue(attempt, now):
             continue
         _, claimed = _finalise(
             attempt_id=attempt.pk, status=AttemptStatus.EXPIRED, finished_at=attempt.deadline

@@ -6,7 +6,8 @@ as imports and the API: a question saved here is validated by
 (`question_revise`); publishing goes through `exam_publish`, whose refusal
 is shown as a message. One module per concern: `banks` (banks, topics,
 import and export), `questions`, `exams` (settings, blueprint, publishing,
-item analysis, drop/credit); the screens they link to are in
+item analysis, drop/credit), `accommodations` (extra time and rest breaks,
+with their history; programme staff); the screens they link to are in
 exams.admin_views, and the Projects menu is in exams.projects.wagtail_hooks.
 Wagtail loads only this module, which imports the parts. Access follows the model
 permissions given to "Instructors" and "Programme staff" (migration 0004).
@@ -15,6 +16,7 @@ permissions given to "Instructors" and "Programme staff" (migration 0004).
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 
+from .accommodations import AccommodationViewSet
 from .banks import QuestionBankViewSet, TopicViewSet
 from .exams import ExamViewSet
 from .questions import QuestionViewSet
@@ -29,6 +31,7 @@ class ExamsMenu(ViewSetGroup):
         TopicViewSet("exams_admin_topics", url_prefix="exams/topics"),
         QuestionViewSet("exams_admin_questions", url_prefix="exams/questions"),
         ExamViewSet("exams_admin_exams", url_prefix="exams/exams"),
+        AccommodationViewSet("exams_admin_accommodations", url_prefix="exams/accommodations"),
     )
 
 

@@ -394,6 +394,11 @@ WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "10"
 WEBHOOKS_ENCRYPTION_KEYS = env_list("WEBHOOKS_ENCRYPTION_KEYS")
 WEBHOOKS_MAX_ENDPOINTS = int(os.environ.get("WEBHOOKS_MAX_ENDPOINTS", "20"))
 
+# Exam accommodations (exams.accommodations; docs/product-rules.md): the most
+# rest breaks per attempt and the longest break staff may grant.
+ACCOMMODATION_MAX_BREAKS = int(os.environ.get("ACCOMMODATION_MAX_BREAKS", "4"))
+ACCOMMODATION_MAX_BREAK_MINUTES = int(os.environ.get("ACCOMMODATION_MAX_BREAK_MINUTES", "30"))
+
 # Open Badges 3.0 signing key (Ed25519): PEM or base64 of the 32-byte seed. Empty:
 # a dev-only key derived from SECRET_KEY; production answers 503 until it is set
 # (certificates.keys; system check certificates.I001).

@@ -199,3 +199,67 @@ def test_a_busy_server_is_asked_again_until_the_answer_is_saved(page, live_serve
     )
     # Nothing was thrown away, and no error told the learner to choose again.
     expect(page.locator("#exam-error")).to_be_hidden()
+
+
+def test_a_rest_break_hides_the_questions_and_keeps_queued_answers(
+    page, live_server, home_page, shoot, check_a11y
+):
+    from exams import services
+    from exams.accommodations import services as accommodation_services
+    from exams.models import Attempt, AttemptItem
+    from tests.exams.factories import make_exam
+    from tests.lms.factories import UserFactory
+
+    learner = UserFactory()
+    exam = make_exam(
+        topics=1, draw=2, pool=2, multiple_every=0, title="Timed exam", time_limit_minutes=60
+    )
+    accommodation_services.accommodation_grant(
+        by=None,
+        person=learner,
+        exam=exam,
+        extra_time_percent=50,
+        breaks=2,
+        break_minutes=10,
+        ends_on=timezone.localdate() + timedelta(days=1),
+        reason="Rest breaks",
+    )
+    _signed_in(page, live_server, learner)
+    page.goto(live_server.url + "/exams/")
+    expect(page.get_by_text("You have 50 % extra time: 90 minutes instead of 60")).to_be_visible()
+    check_a11y(page)
+    page.get_by_role("button", name="Start attempt").click()
+    expect(page.get_by_role("button", name="Take a break")).to_be_visible()
+    attempt = Attempt.objects.get(person=learner, exam=exam)
+    items = list(AttemptItem.objects.filter(attempt=attempt).order_by("position"))
+
+    # An answer given offline waits on the device...
+    page.context.set_offline(True)
+    page.locator(f'fieldset[data-item="{items[0].pk}"]').locator("input").nth(1).check()
+    expect(page.locator("#exam-offline")).to_be_visible()
+    # ...while a break starts from another tab.
+    services.attempt_break_start(person=learner, attempt_id=attempt.pk)
+    page.context.set_offline(False)
+    # The save is refused (attempt_paused): the page shows the break, no question.
+    expect(page.get_by_role("heading", name="On a break")).to_be_visible()
+    expect(page.locator("fieldset[data-item]")).to_have_count(0)
+    check_a11y(page)
+    shoot(page, "exam-04-break")
+    assert AttemptItem.objects.get(pk=items[0].pk).selected_choice_ids == []
+
+    # Resuming shows the questions again and sends the queued answer.
+    page.get_by_role("button", name="Resume now").click()
+    expect(page.locator("fieldset[data-item]")).to_have_count(2)
+    assert _wait_for(
+        lambda: (
+            AttemptItem.objects.get(pk=items[0].pk).selected_choice_ids
+            == [items[0].choice_order[1]]
+        )
+    )
+    expect(page.get_by_text("1 rest break of up to 10 minutes left")).to_be_visible()
+
+    # Taking a break from the page itself.
+    page.get_by_role("button", name="Take a break").click()
+    expect(page.get_by_role("heading", name="On a break")).to_be_visible()
+    attempt.refresh_from_db()
+    assert attempt.on_break and attempt.breaks_taken == 2

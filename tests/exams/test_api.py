@@ -67,6 +67,7 @@ def test_exam_list(api, exam, learner):
             "reason": "You have not taken this exam yet.",
             "code": None,
             "in_progress_attempt_id": None,
+            "accommodation": None,
         }
     ]
 
@@ -93,9 +94,16 @@ def test_start_then_resume(api, exam):
         "deadline",
         "submitted_at",
         "server_time",
+        "extra_time_percent",
+        "breaks_allowed",
+        "breaks_taken",
+        "break_minutes",
+        "on_break",
+        "break_ends_at",
         "items",
         "result",
     }
+    assert (body["extra_time_percent"], body["breaks_allowed"], body["on_break"]) == (0, 0, False)
     assert body["exam"] == exam.slug and body["status"] == "in_progress"
     assert body["result"] is None and len(body["items"]) == 6
     item = body["items"][0]
@@ -331,4 +339,6 @@ def test_exam_list_query_count_is_constant(size, learner, bearer, django_assert_
 
 
 QUERIES_ATTEMPT_GET = 4
-QUERIES_EXAM_LIST = 4  # + 1: certificates' registered certified check reads held credentials once
+# + 1: certificates' registered certified check reads held credentials once
+# + 1: the caller's accommodations in force, for every exam of the page at once
+QUERIES_EXAM_LIST = 5

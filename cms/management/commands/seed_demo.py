@@ -19,6 +19,7 @@ from certificates.demo import seed_certifications, seed_demo_credential
 from certificates.rules import add_months
 from courses.demo import seed_courses, seed_events
 from courses.models import CoursePage
+from exams.accommodations.demo import seed_accommodations
 from exams.demo import seed_exams, seed_projects
 from exams.models import Exam
 from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF
@@ -181,6 +182,11 @@ class Command(BaseCommand):
         exams_before = Exam.objects.count()
         seed_exams()
         created += Exam.objects.count() - exams_before
+        # The independent learner sits exams with extra time and rest breaks.
+        seed_accommodations(
+            person=User.objects.get(email="learner@example.com"),
+            staff=User.objects.get(email="staff@academy.example"),
+        )
         seed_projects(
             learners=[
                 User.objects.get(email=e)

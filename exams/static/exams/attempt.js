@@ -6,16 +6,47 @@
  * json_script block "attempt-config". The server decides the deadline; the
  * countdown here is a display only. The queue lives in localStorage, keyed by
  * attempt, one entry per question (latest change wins), so a reload or a lost
- * connection never loses an answer given on this device. */
+ * connection never loses an answer given on this device.
+ *
+ * Rest breaks: during a break the page has no questions, only the break's
+ * countdown; the queue is left as it is (never sent, never dropped) and the
+ * page reloads when the break's time is up. A save answered 409
+ * `attempt_paused` (a break started in another tab) keeps its answer queued
+ * and reloads the page, which shows the break; after the break the queue is
+ * sent again. */
 (function () {
   "use strict";
+
+  // The break's countdown (display only: the server ends the break at its
+  // planned end); at zero the page reloads and shows the questions again.
+  function breakCountdown(config) {
+    var node = document.getElementById("break-countdown");
+    var status = document.getElementById("break-status");
+    var ends = Date.parse(config.breakEndsAt);
+    var offset = Date.parse(config.serverTime) - Date.now();
+    function pad(n) { return (n < 10 ? "0" : "") + n; }
+    function tick() {
+      var left = Math.max(0, Math.floor((ends - (Date.now() + offset)) / 1000));
+      if (node) node.textContent = Math.floor(left / 60) + ":" + pad(left % 60);
+      if (left === 60 && status) status.textContent = "One minute of your break left.";
+      if (left <= 0) {
+        window.clearInterval(timer);
+        if (status) status.textContent = "Your break is over.";
+        window.setTimeout(function () { window.location.assign(config.pageUrl); }, 1000);
+      }
+    }
+    var timer = window.setInterval(tick, 1000);
+    tick();
+  }
 
   // js/academy.js (loaded first on every page) provides ready().
   window.Academy.ready(function () {
     var configNode = document.getElementById("attempt-config");
-    var form = document.getElementById("attempt-form");
-    if (!configNode || !form) return;
+    if (!configNode) return;
     var config = JSON.parse(configNode.textContent);
+    if (config.onBreak) { breakCountdown(config); return; }
+    var form = document.getElementById("attempt-form");
+    if (!form) return;
     var csrfInput = form.querySelector("input[name=csrfmiddlewaretoken]");
     var csrf = csrfInput ? csrfInput.value : "";
     var storeKey = "academy.exam-attempt." + config.attemptId + ".pending";
@@ -28,6 +59,7 @@
     var pending = loadPending();
     var sending = false;
     var closed = false;
+    var paused = false; // a break started elsewhere: keep queueing, send nothing
     var submitting = false;
     var retryTimer = null;
 
@@ -157,7 +189,7 @@
     }
 
     function flush() {
-      if (sending || closed) return;
+      if (sending || closed || paused) return;
       var ids = Object.keys(pending);
       if (!ids.length) { updateStatus(); return; }
       if (navigator.onLine === false) { showOffline(true); updateStatus(); return; }
@@ -185,11 +217,21 @@
           updateStatus();
           flush();
         } else if (response.status === 409) {
-          // Submitted elsewhere or past the deadline: nothing more can be saved.
-          closed = true;
-          pending = {};
-          savePending();
-          window.location.assign(config.resultUrl);
+          paused = true; // nothing is sent until we know why
+          response.json().catch(function () { return {}; }).then(function (body) {
+            if (body && body.code === "attempt_paused") {
+              // A break is running: keep every queued answer (this one too),
+              // show the break; they are sent again after it.
+              savePending();
+              window.location.assign(config.pageUrl);
+              return;
+            }
+            // Submitted elsewhere or past the deadline: nothing more can be saved.
+            closed = true;
+            pending = {};
+            savePending();
+            window.location.assign(config.resultUrl);
+          });
         } else if (response.status === 401 || response.status === 403) {
           showError("Your session has ended. Sign in again in another tab; your answers are kept here.");
           retryLater(10000);
@@ -266,6 +308,19 @@
       submitting = true;
       flush();
       whenSaved(8000, function () { form.submit(); });
+    }
+
+    // Taking a break: send what is queued first (what is not sent stays queued).
+    var breakForm = document.getElementById("break-form");
+    var breaking = false;
+    if (breakForm) {
+      breakForm.addEventListener("submit", function (event) {
+        if (breaking) return;
+        event.preventDefault();
+        breaking = true;
+        flush();
+        whenSaved(5000, function () { closed = true; breakForm.submit(); });
+      });
     }
 
     // --- countdown (display only; the server enforces the deadline) --------
