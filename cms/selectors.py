@@ -57,8 +57,8 @@ def _month_bounds(now: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _review_queue(user, now: datetime) -> ReviewQueue:
-    waiting, oldest = review_queue_summary_for(grader=user, now=now)
+def _review_queue(user, now: datetime, *, staff: bool) -> ReviewQueue:
+    waiting, oldest = review_queue_summary_for(grader=user, now=now, staff=staff)
     return ReviewQueue(waiting, oldest)
 
 
@@ -96,7 +96,7 @@ def staff_work(*, user, now: datetime | None = None) -> StaffWork:
         rereviews_due=partners["rereviews_due"],
         rereviews_overdue=partners["rereviews_overdue"],
         provisional_deadlines_soon=partners["deadlines_soon"],
-        review_queue=_review_queue(user, now),
+        review_queue=_review_queue(user, now, staff=True),
         pages_in_moderation=WorkflowState.objects.filter(
             status=WorkflowState.STATUS_IN_PROGRESS
         ).count(),
@@ -113,7 +113,7 @@ def staff_work(*, user, now: datetime | None = None) -> StaffWork:
 def instructor_work(*, user, now: datetime | None = None, events: int = 5) -> InstructorWork:
     now = now or timezone.now()
     return InstructorWork(
-        review_queue=_review_queue(user, now),
+        review_queue=_review_queue(user, now, staff=False),
         my_pages_in_moderation=WorkflowState.objects.filter(status=WorkflowState.STATUS_IN_PROGRESS)
         .filter(requested_by=user)
         .count(),

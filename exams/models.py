@@ -439,9 +439,11 @@ class ProjectBrief(ClusterableModel):
         default=False, help_text="Graders do not see the learner's name or e-mail."
     )
     second_grader_margin = models.PositiveIntegerField(
-        default=0,
+        null=True,
+        blank=True,
         help_text="A first review whose total is within this many points of the "
-        "threshold goes to a second grader (0: never).",
+        "threshold goes to a second grader (0: never); two reviews whose totals are "
+        "further apart go to a third. Empty: 10 % of the threshold, rounded up.",
     )
     is_published = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -524,8 +526,11 @@ class Submission(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_expires_at = models.DateTimeField(null=True, blank=True)
     needs_second_review = models.BooleanField(default=False)
+    # The first and second reviews disagree: a third grader (staff) decides.
+    needs_third_review = models.BooleanField(default=False)
     decided_at = models.DateTimeField(null=True, blank=True)
-    # Final points: the review's total, or the mean of both reviews' totals.
+    # Final points: the single review's total, the mean of two agreeing
+    # reviews' totals, or the third review's total.
     score = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
 
     class Meta:
@@ -578,6 +583,12 @@ class ReviewOutcome(models.TextChoices):
     FAILED = "failed", "Fail"
 
 
+class ReviewRound(models.IntegerChoices):
+    FIRST = 1, "First review"
+    SECOND = 2, "Second review"
+    THIRD = 3, "Third review"
+
+
 class Review(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="reviews")
     grader = models.ForeignKey(
@@ -591,24 +602,36 @@ class Review(models.Model):
     total = models.PositiveIntegerField()
     outcome = models.CharField(max_length=10, choices=ReviewOutcome.choices)
     comment = models.TextField(blank=True)
-    is_second = models.BooleanField(default=False)
+    # 1: first review; 2: second (borderline first review); 3: third (staff,
+    # when the first two disagree).
+    round = models.PositiveSmallIntegerField(choices=ReviewRound.choices, default=ReviewRound.FIRST)
     created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["submission_id", "created_at", "pk"]
+        ordering = ["submission_id", "round", "pk"]
         constraints = [
-            # A submission gets at most a first and a second review...
+            # A submission gets at most one review per round...
             models.UniqueConstraint(
-                fields=["submission", "is_second"], name="exams_review_one_per_round"
+                fields=["submission", "round"], name="exams_review_one_per_round"
             ),
-            # ...and the second is by somebody else.
+            # ...each by somebody else.
             models.UniqueConstraint(
                 fields=["submission", "grader"], name="exams_review_one_per_grader"
             ),
+            models.CheckConstraint(
+                condition=Q(round__gte=1) & Q(round__lte=3), name="exams_review_round_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["grader", "round"], name="exams_review_grader_round"),
         ]
 
     def __str__(self) -> str:
         return f"Review of {self.submission} by {self.grader}"
+
+    @property
+    def is_second(self) -> bool:
+        return self.round == ReviewRound.SECOND
 
 
 # Accommodations (extra time, rest breaks) keep their tables in their feature

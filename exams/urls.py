@@ -22,6 +22,11 @@ from .projects import views as project_views  # noqa: E402
 urlpatterns += [
     path("projects/", project_views.project_list, name="project_list"),
     path("projects/review/", project_views.review_queue, name="review_queue"),
+    path(
+        "projects/grader-agreement/",
+        project_views.grader_agreement,
+        name="grader_agreement",
+    ),
     path("projects/review/<int:submission_id>/", project_views.review_grade, name="review_grade"),
     path(
         "projects/review/<int:submission_id>/claim/",

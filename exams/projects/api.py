@@ -14,16 +14,25 @@ Public contract (clients depend on it: keep paths and fields):
                                           `unsupported_media_type` for any other
                                           content type
 - GET  /submissions/{id}                  status, files, and per-criterion feedback once
-                                          decided (the learner, its graders, staff)
+                                          decided (the learner, its graders, staff); while
+                                          open, a grader sees only their own review (both
+                                          first reviews once both are in; staff both when
+                                          they disagree)
 - GET  /review-queue                      instructors: open work, oldest first, paginated
 - POST /submissions/{id}/claim            instructors: 200 `{id, status, claimed_until}`;
                                           409 `already_claimed`, `already_decided`,
                                           `own_submission`, `already_reviewed`
 - POST /submissions/{id}/reviews          instructors: `{"scores": {criterion_id: level_id},
                                           "comment": "...", "criterion_comments": {...}}` →
-                                          201 the outcome; 409 `not_claimed`,
-                                          `already_decided`; 422 `invalid_level`,
+                                          201 the outcome; optional `"round": 1|2|3` (409
+                                          `wrong_round` when the work is at another one);
+                                          409 `not_claimed`, `already_decided`,
+                                          `already_reviewed`, `round_taken`; 403
+                                          `third_grader_staff_only`; 422 `invalid_level`,
                                           `incomplete_scores`
+- GET  /grader-agreement                  programme staff (403 `staff_only` otherwise): each
+                                          grader's agreement with the other grader over their
+                                          last GRADER_AGREEMENT_WINDOW double-graded submissions
 
 Everyone else gets 404. Blind briefs never show graders the learner's name or
 e-mail. lms.api's body guard skips multipart bodies, so the upload endpoint
@@ -34,6 +43,7 @@ global cap before Django parses the body.
 from datetime import datetime
 from typing import Annotated
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
@@ -119,6 +129,7 @@ class CriterionFeedbackOut(Schema):
 
 
 class ReviewOut(Schema):
+    round: int
     is_second: bool
     total: int
     outcome: str
@@ -154,6 +165,7 @@ class QueueItemOut(Schema):
     status: str
     created_at: datetime
     needs_second_review: bool
+    needs_third_review: bool
     claimed_by_me: bool
     claimed_until: datetime | None
     learner: LearnerOut | None
@@ -178,6 +190,7 @@ class ReviewIn(Schema):
     criterion_comments: dict[CriterionKey, CriterionComment] = Field(
         default_factory=dict, max_length=200
     )
+    round: int | None = Field(None, ge=1, le=3)
 
 
 class ReviewResultOut(Schema):
@@ -185,11 +198,40 @@ class ReviewResultOut(Schema):
     review_id: int
     total: int
     outcome: str
+    round: int
     is_second: bool
     status: str
     decided: bool
     score: float | None
     needs_second_review: bool
+    needs_third_review: bool
+
+
+class AgreementOut(Schema):
+    submissions: int
+    agreement_percent: float | None
+    kappa: float | None
+
+
+class CriterionAgreementOut(Schema):
+    criterion_id: int
+    criterion: str
+    project: str
+    submissions: int
+    agreement_percent: float | None
+    kappa: float | None
+
+
+class GraderAgreementOut(Schema):
+    grader_id: int
+    grader: str
+    outcomes: AgreementOut
+    criteria: list[CriterionAgreementOut]
+
+
+class GraderAgreementReportOut(Schema):
+    window: int
+    graders: list[GraderAgreementOut]
 
 
 def _brief_payload(card: project_selectors.BriefCard) -> dict:
@@ -260,13 +302,14 @@ def _submission_payload(viewer, submission: Submission) -> dict:
         ],
         "reviews": [
             {
+                "round": fb.round,
                 "is_second": fb.is_second,
                 "total": fb.total,
                 "outcome": fb.outcome,
                 "comment": fb.comment,
                 "criteria": [vars(row) for row in fb.criteria],
             }
-            for fb in project_selectors.submission_feedback_for(submission)
+            for fb in project_selectors.feedback_visible_to(viewer, submission)
         ],
         "learner": learner_for(viewer, submission),
     }
@@ -429,6 +472,7 @@ def review_queue(request, page: Query[PageParams]):
                 "status": s.status,
                 "created_at": s.created_at,
                 "needs_second_review": s.needs_second_review,
+                "needs_third_review": s.needs_third_review,
                 "claimed_by_me": s.claimed_by_id == request.auth.pk
                 and project_selectors.claim_is_live(s, now),
                 "claimed_until": s.claim_expires_at if s.claimed_by_id == request.auth.pk else None,
@@ -456,7 +500,7 @@ def submission_claim(request, submission_id: int = SubmissionId):
 
 @router.post(
     "/submissions/{submission_id}/reviews",
-    response={201: ReviewResultOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: ReviewResultOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Grade a claimed submission against the rubric",
 )
 def submission_review(request, payload: ReviewIn, submission_id: int = SubmissionId):
@@ -466,6 +510,7 @@ def submission_review(request, payload: ReviewIn, submission_id: int = Submissio
         scores=payload.scores,
         comment=payload.comment,
         criterion_comments=payload.criterion_comments,
+        expected_round=payload.round,
     )
     submission = review.submission
     return Status(
@@ -475,10 +520,53 @@ def submission_review(request, payload: ReviewIn, submission_id: int = Submissio
             "review_id": review.pk,
             "total": review.total,
             "outcome": review.outcome,
+            "round": review.round,
             "is_second": review.is_second,
             "status": submission.status,
             "decided": not submission.is_open,
             "score": float(submission.score) if submission.score is not None else None,
             "needs_second_review": submission.needs_second_review,
+            "needs_third_review": submission.needs_third_review,
         },
     )
+
+
+def _figures(summary) -> dict:
+    return {
+        "submissions": summary.n,
+        "agreement_percent": summary.percent,
+        "kappa": summary.kappa,
+    }
+
+
+@router.get(
+    "/grader-agreement",
+    response={200: GraderAgreementReportOut, 403: ErrorOut},
+    summary="Each grader's agreement with the other grader (programme staff)",
+)
+def grader_agreement(request):
+    """Outcomes: exact agreement in percent (and kappa); criteria: Cohen's kappa of the
+    levels chosen. `kappa` is null where it is undefined (one category only)."""
+    project_services.check_programme_staff(request.auth)
+    window = settings.GRADER_AGREEMENT_WINDOW
+    report = project_selectors.grader_agreement_report(window=window)
+    return {
+        "window": window,
+        "graders": [
+            {
+                "grader_id": row.grader_id,
+                "grader": row.grader,
+                "outcomes": _figures(row.outcomes),
+                "criteria": [
+                    {
+                        "criterion_id": c.criterion_id,
+                        "criterion": c.criterion,
+                        "project": c.project,
+                        **_figures(c.figures),
+                    }
+                    for c in row.criteria
+                ],
+            }
+            for row in report
+        ],
+    }

@@ -15,6 +15,20 @@ Contract:
   submission of the brief, or None (certificates use it as evidence).
 - `submission_feedback_for(submission)`: per-criterion feedback of its
   reviews, shown to the learner once the submission is decided.
+- `reviews_visible_to(viewer, submission)`: independent grading. While the
+  work is open nobody sees another grader's review (levels, total, outcome,
+  comments) — not the second grader, not the learner, not staff who might
+  still take a round — except: the first two graders see each other's once
+  both have graded, and programme staff see both once they disagree (the
+  third grader needs them). Once decided, everyone who may see the
+  submission sees every review.
+- Queue: work waiting for a third review is in programme staff's queue only.
+- `grader_agreement_report(window=)`: for each grader, their last `window`
+  double-graded submissions (a first and a second review; newest second
+  review first) and how far they agreed with the other grader: exact
+  agreement of outcomes in percent, and Cohen's kappa per rubric criterion
+  (levels as categories; exams.projects.agreement), each with the number of
+  submissions behind it. Two queries whatever the number of reviews.
 """
 
 from __future__ import annotations
@@ -22,7 +36,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Count,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+    prefetch_related_objects,
+)
+from django.db.models.functions import RowNumber
 
 from lms.errors import NotFound
 from lms.models import User
@@ -34,12 +60,14 @@ from ..models import (
     OPEN_SUBMISSION_STATUSES,
     ProjectBrief,
     Review,
+    ReviewRound,
     RubricCriterion,
     RubricLevel,
     Submission,
     SubmissionFile,
     SubmissionStatus,
 )
+from . import agreement
 
 
 class ProjectNotFound(NotFound):
@@ -193,21 +221,25 @@ def submission_file_get_for_viewer(*, user: AnyUser, file_id: int) -> Submission
 QUEUE_ORDER = ("created_at", "id")
 
 
-def _review_queue(grader: User, now: datetime) -> QuerySet[Submission]:
+def _review_queue(grader: User, now: datetime, staff: bool | None = None) -> QuerySet[Submission]:
     free = Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now) | Q(claimed_by=grader)
+    submissions = Submission.objects.filter(status__in=OPEN_SUBMISSION_STATUSES).filter(free)
+    if not (is_programme_staff(grader) if staff is None else staff):
+        submissions = submissions.filter(needs_third_review=False)
     return (
-        Submission.objects.filter(status__in=OPEN_SUBMISSION_STATUSES)
-        .filter(free)
-        .exclude(person=grader)
+        submissions.exclude(person=grader)
         .exclude(reviews__grader=grader)
         .select_related("brief", "person")
     )
 
 
-def review_queue_summary_for(*, grader: User, now: datetime) -> tuple[int, datetime | None]:
+def review_queue_summary_for(
+    *, grader: User, now: datetime, staff: bool | None = None
+) -> tuple[int, datetime | None]:
     """How many submissions wait in `grader`'s review queue and when the oldest
-    one was submitted (one query; for the admin home)."""
-    summary = _review_queue(grader, now).aggregate(
+    one was submitted (one query; for the admin home, which says whether the
+    grader is programme staff: third reviews are theirs)."""
+    summary = _review_queue(grader, now, staff).aggregate(
         waiting=Count("pk", distinct=True), oldest=Min("created_at")
     )
     return summary["waiting"], summary["oldest"]
@@ -227,7 +259,22 @@ def review_queue_page_for(
 
 def reviews_for(submission: Submission) -> list[Review]:
     # all() so a prefetch (submissions_of) is used.
-    return sorted(submission.reviews.all(), key=lambda review: (review.is_second, review.pk))
+    return sorted(submission.reviews.all(), key=lambda review: (review.round, review.pk))
+
+
+def reviews_visible_to(viewer: AnyUser, submission: Submission) -> list[Review]:
+    """The reviews `viewer` may read now (see the module's contract)."""
+    if submission.is_open and submission.person_id == viewer.pk:
+        return []  # the learner waits for the decision
+    reviews = reviews_for(submission)
+    if not submission.is_open:
+        return reviews
+    own = [review for review in reviews if review.grader_id == viewer.pk]
+    if own and len(reviews) >= 2:
+        return reviews
+    if submission.needs_third_review and is_programme_staff(viewer):
+        return reviews
+    return own
 
 
 @dataclass(frozen=True)
@@ -242,16 +289,24 @@ class CriterionFeedback:
 
 @dataclass(frozen=True)
 class ReviewFeedback:
-    is_second: bool
+    round: int
     total: int
     outcome: str
     comment: str
     criteria: list[CriterionFeedback]
 
+    @property
+    def is_second(self) -> bool:
+        return self.round == ReviewRound.SECOND
+
+    @property
+    def title(self) -> str:
+        return ReviewRound(self.round).label
+
 
 def feedback_from(review: Review) -> ReviewFeedback:
     return ReviewFeedback(
-        is_second=review.is_second,
+        round=review.round,
         total=review.total,
         outcome=review.outcome,
         comment=review.comment,
@@ -274,3 +329,110 @@ def submission_feedback_for(submission: Submission) -> list[ReviewFeedback]:
     if submission.is_open:
         return []
     return [feedback_from(review) for review in reviews_for(submission)]
+
+
+def feedback_visible_to(viewer: AnyUser, submission: Submission) -> list[ReviewFeedback]:
+    return [feedback_from(review) for review in reviews_visible_to(viewer, submission)]
+
+
+# --- grader agreement (programme staff) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionAgreement:
+    criterion_id: int
+    criterion: str
+    project: str
+    figures: agreement.AgreementSummary
+
+
+@dataclass(frozen=True)
+class GraderAgreement:
+    grader_id: int
+    grader: str
+    outcomes: agreement.AgreementSummary
+    criteria: list[CriterionAgreement]
+
+
+DOUBLE_GRADED_ROUNDS = (ReviewRound.FIRST, ReviewRound.SECOND)
+
+
+def _windowed_reviews(window: int) -> list[Review]:
+    """Each grader's first/second reviews of double-graded work, newest `window` each."""
+    second_at = Review.objects.filter(
+        submission=OuterRef("submission"), round=ReviewRound.SECOND
+    ).values("created_at")[:1]
+    ranked = (
+        Review.objects.filter(
+            round__in=DOUBLE_GRADED_ROUNDS,
+            submission__reviews__round=ReviewRound.SECOND,
+        )
+        .annotate(
+            paired_at=Subquery(second_at),
+            project=F("submission__brief__title"),
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("grader_id")],
+                order_by=[F("paired_at").desc(), F("submission_id").desc()],
+            ),
+        )
+        .filter(rank__lte=window)
+        .select_related("grader")
+        .order_by("grader_id", "rank")
+    )
+    return list(ranked)
+
+
+def grader_agreement_report(*, window: int) -> list[GraderAgreement]:
+    mine = _windowed_reviews(window)
+    others = {
+        (review.submission_id, review.round): review
+        for review in Review.objects.filter(
+            submission_id__in={review.submission_id for review in mine},
+            round__in=DOUBLE_GRADED_ROUNDS,
+        ).only("submission_id", "round", "outcome", "scores")
+    }
+    by_grader: dict[int, list[tuple[Review, Review]]] = {}
+    graders: dict[int, User] = {}
+    for review in mine:
+        other = others.get((review.submission_id, 3 - review.round))
+        if other is None:
+            continue
+        by_grader.setdefault(review.grader_id, []).append((review, other))
+        graders[review.grader_id] = review.grader
+    report = [
+        _grader_agreement(graders[grader_id], pairs) for grader_id, pairs in by_grader.items()
+    ]
+    return sorted(report, key=lambda row: (row.grader.lower(), row.grader_id))
+
+
+def _grader_agreement(grader: User, pairs: list[tuple[Review, Review]]) -> GraderAgreement:
+    levels: dict[int, list[agreement.Pair]] = {}
+    names: dict[int, tuple[str, str]] = {}
+    for review, other in pairs:
+        titles = {row["criterion_id"]: row["criterion"] for row in review.details}
+        for key, level in review.scores.items():
+            criterion_id = int(key)
+            if key not in other.scores:
+                continue  # the rubric changed between the two reviews
+            levels.setdefault(criterion_id, []).append((level, other.scores[key]))
+            names.setdefault(
+                criterion_id,
+                (getattr(review, "project", ""), titles.get(criterion_id, f"#{criterion_id}")),
+            )
+    criteria = [
+        CriterionAgreement(
+            criterion_id=criterion_id,
+            project=names[criterion_id][0],
+            criterion=names[criterion_id][1],
+            figures=agreement.summary(level_pairs),
+        )
+        for criterion_id, level_pairs in levels.items()
+    ]
+    criteria.sort(key=lambda row: (row.project, row.criterion, row.criterion_id))
+    return GraderAgreement(
+        grader_id=grader.pk,
+        grader=grader.legal_name or grader.email,
+        outcomes=agreement.summary([(review.outcome, other.outcome) for review, other in pairs]),
+        criteria=criteria,
+    )

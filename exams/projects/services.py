@@ -19,19 +19,27 @@ Contract:
   CLAIM_DURATION = 8 hours, or the caller's own, which it renews), so of
   many graders claiming at once exactly one wins; the others get 409
   `already_claimed`. Decided work: 409 `already_decided`; own work: 409
-  `own_submission`; work the caller already reviewed: 409 `already_reviewed`.
+  `own_submission`; work the caller already reviewed (the first two graders
+  of a disagreement included): 409 `already_reviewed`; work waiting for a
+  third review claimed by an instructor who is not programme staff: 403
+  `third_grader_staff_only`.
 - `submission_review(grader=, submission_id=, scores=, comment=,
-  criterion_comments=)`: the caller must hold a live claim (409
-  `not_claimed`) on undecided work (409 `already_decided`). `scores` maps
-  every criterion id of the brief to one of that criterion's level ids (422
-  `invalid_level` for a level of another criterion or an unknown id, 422
-  `incomplete_scores` for missing or extra criteria; 409 `empty_rubric` when the
-  brief has no criteria). The outcome follows
-  exams.project_rules: pass at the threshold, fail below half of it, revise
-  in between; a first review within the brief's `second_grader_margin` of
-  the threshold leaves the work in review for a second grader; the second
-  review decides on the mean of both totals. Both reviews are kept; the
-  `Review` rows are unique per submission and round and per grader.
+  criterion_comments=, expected_round=)`: the caller must hold a live claim
+  (409 `not_claimed`) on undecided work (409 `already_decided`); when the
+  caller says which round it grades and the work is at another one: 409
+  `wrong_round`. `scores` maps every criterion id of the brief to one of that
+  criterion's level ids (422 `invalid_level` for a level of another criterion
+  or an unknown id, 422 `incomplete_scores` for missing or extra criteria;
+  409 `empty_rubric` when the brief has no criteria). The review's round is
+  the next one (1, 2, 3); the decision follows exams.projects.rules.decide
+  with the brief's margin (its own, or 10 % of the threshold rounded up): a
+  borderline first review waits for a second grader; a second review that
+  agrees decides on the mean of both totals; one that disagrees (another
+  outcome, or totals further apart than the margin) waits for a third
+  grader, who must be programme staff (403 `third_grader_staff_only`) and
+  whose review decides. Every review is kept; the `Review` rows are unique
+  per submission and round and per grader, so of two reviews of the same
+  round at once one is stored and the other gets 409 `round_taken`.
   `submission_passed` is sent on commit when the final decision is a pass.
 """
 
@@ -47,9 +55,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from lms.errors import Conflict, DomainError, NotFound
+from lms.errors import Conflict, DomainError, NotFound, PermissionDenied
 from lms.models import User
-from lms.permissions import is_instructor
+from lms.permissions import is_instructor, is_programme_staff
 from lms.types import AnyUser
 
 from .. import uploads as file_storage
@@ -57,6 +65,7 @@ from ..models import (
     OPEN_SUBMISSION_STATUSES,
     ProjectBrief,
     Review,
+    ReviewRound,
     Submission,
     SubmissionFile,
     SubmissionStatus,
@@ -89,6 +98,20 @@ def check_grader(user: AnyUser) -> None:
     """Only instructors (and programme staff) grade; to others the queue does not exist."""
     if not is_instructor(user):
         raise NotFound("Not found.")
+
+
+def check_programme_staff(user: AnyUser) -> None:
+    if not is_programme_staff(user):
+        raise PermissionDenied("Only programme staff may see this.", code="staff_only")
+
+
+def check_third_grader(*, grader: User, submission: Submission) -> None:
+    """A disagreement between the first two graders is decided by programme staff."""
+    if submission.needs_third_review and not is_programme_staff(grader):
+        raise PermissionDenied(
+            "The first two graders disagree: a member of programme staff decides.",
+            code="third_grader_staff_only",
+        )
 
 
 def check_may_submit(*, person: User, brief: ProjectBrief) -> Submission | None:
@@ -221,9 +244,10 @@ def submission_claim(
         raise Conflict("You cannot grade your own submission.", code="own_submission")
     if submission.reviews.filter(grader=grader).exists():
         raise Conflict(
-            "You have reviewed this submission already; a second grader must take it.",
+            "You have reviewed this submission already; another grader must take it.",
             code="already_reviewed",
         )
+    check_third_grader(grader=grader, submission=submission)
     taken = (
         Submission.objects.filter(pk=submission.pk, status__in=OPEN_SUBMISSION_STATUSES)
         .filter(Q(claimed_by__isnull=True) | Q(claim_expires_at__lte=now) | Q(claimed_by=grader))
@@ -329,6 +353,45 @@ def _send_passed(submission_id: int) -> None:
     submission_passed.send(sender=Submission, submission=submission)
 
 
+def _decide(
+    *, submission: Submission, brief: ProjectBrief, totals: list[int], now: datetime
+) -> None:
+    margin = project_rules.margin_for(brief.pass_threshold, brief.second_grader_margin)
+    decision = project_rules.decide(totals, brief.pass_threshold, margin)
+    release: dict[str, Any] = {"claimed_by": None, "claimed_at": None, "claim_expires_at": None}
+    if not decision.final:
+        Submission.objects.filter(pk=submission.pk).update(
+            needs_second_review=decision.next_round == ReviewRound.SECOND,
+            needs_third_review=decision.next_round == ReviewRound.THIRD,
+            **release,
+        )
+        return
+    Submission.objects.filter(pk=submission.pk).update(
+        status=decision.outcome,
+        score=decision.score,
+        decided_at=now,
+        needs_second_review=False,
+        needs_third_review=False,
+        **release,
+    )
+    if decision.outcome == SubmissionStatus.PASSED:
+        transaction.on_commit(lambda: _send_passed(submission.pk))
+
+
+def _criterion_comments(
+    rows: list[dict[str, Any]], comments: Mapping[object, object] | None
+) -> None:
+    comments = comments or {}
+    if not isinstance(comments, Mapping):
+        raise SubmissionRefused("criterion_comments must be an object.", code="invalid_comment")
+    for row in rows:
+        text = comments.get(str(row["criterion_id"]), comments.get(row["criterion_id"], ""))
+        text = str(text or "").strip()
+        if len(text) > COMMENT_MAX or "\x00" in text:
+            raise SubmissionRefused("A criterion comment is too long.", code="invalid_comment")
+        row["comment"] = text
+
+
 @transaction.atomic
 def submission_review(
     *,
@@ -337,6 +400,7 @@ def submission_review(
     scores: Mapping[object, object],
     comment: str = "",
     criterion_comments: Mapping[object, object] | None = None,
+    expected_round: int | None = None,
     now: datetime | None = None,
 ) -> Review:
     check_grader(grader)
@@ -350,6 +414,18 @@ def submission_review(
         raise Conflict(
             "Claim this submission from the review queue before grading it.", code="not_claimed"
         )
+    earlier = list(submission.reviews.order_by("round"))
+    round_ = len(earlier) + 1
+    if expected_round is not None and expected_round != round_:
+        raise Conflict(
+            f"This submission is at review round {round_}, not {expected_round}.",
+            code="wrong_round",
+            round=round_,
+        )
+    if any(review.grader_id == grader.pk for review in earlier):
+        raise Conflict("You have reviewed this submission already.", code="already_reviewed")
+    if round_ == ReviewRound.THIRD:
+        check_third_grader(grader=grader, submission=submission)
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX or "\x00" in comment:
         raise SubmissionRefused(
@@ -358,41 +434,30 @@ def submission_review(
         )
     brief = project_selectors.brief_with_rubric(brief_id=submission.brief_id)
     rows = check_scores(brief=brief, scores=scores)
-    comments = criterion_comments or {}
-    if not isinstance(comments, Mapping):
-        raise SubmissionRefused("criterion_comments must be an object.", code="invalid_comment")
-    for row in rows:
-        text = comments.get(str(row["criterion_id"]), comments.get(row["criterion_id"], ""))
-        text = str(text or "").strip()
-        if len(text) > COMMENT_MAX or "\x00" in text:
-            raise SubmissionRefused("A criterion comment is too long.", code="invalid_comment")
-        row["comment"] = text
+    _criterion_comments(rows, criterion_comments)
     total = sum(row["points"] for row in rows)
-    earlier = list(submission.reviews.all())
-    is_second = bool(earlier)
-    review = Review.objects.create(
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                submission=submission,
+                grader=grader,
+                scores={str(row["criterion_id"]): row["level_id"] for row in rows},
+                details=rows,
+                total=total,
+                outcome=project_rules.review_outcome(total, brief.pass_threshold),
+                comment=comment,
+                round=round_,
+                created_at=now,
+            )
+    except IntegrityError as error:  # another review of this round won
+        raise Conflict(
+            "Another grader's review of this round was saved first.", code="round_taken"
+        ) from error
+    _decide(
         submission=submission,
-        grader=grader,
-        scores={str(row["criterion_id"]): row["level_id"] for row in rows},
-        details=rows,
-        total=total,
-        outcome=project_rules.review_outcome(total, brief.pass_threshold),
-        comment=comment,
-        is_second=is_second,
-        created_at=now,
+        brief=brief,
+        totals=[r.total for r in earlier] + [total],
+        now=now,
     )
-    release = {"claimed_by": None, "claimed_at": None, "claim_expires_at": None}
-    if not is_second and project_rules.needs_second_review(
-        total, brief.pass_threshold, brief.second_grader_margin
-    ):
-        Submission.objects.filter(pk=submission.pk).update(needs_second_review=True, **release)
-    else:
-        score = project_rules.final_score([r.total for r in earlier] + [total])
-        outcome = project_rules.review_outcome(score, brief.pass_threshold)
-        Submission.objects.filter(pk=submission.pk).update(
-            status=outcome, score=score, decided_at=now, needs_second_review=False, **release
-        )
-        if outcome == SubmissionStatus.PASSED:
-            transaction.on_commit(lambda: _send_passed(submission.pk))
     review.submission.refresh_from_db()
     return review

@@ -4,8 +4,12 @@ Views only call project_selectors and project_services. Refusals are shown on
 the page with the service's status code (413/415/422/409), never a 500.
 Someone who may not see a submission, file, or the review pages gets 404.
 Submission files are served only through `project_file`, as attachments.
+The grading page shows a grader only the reviews they may see
+(`project_selectors.reviews_visible_to`): never the first grader's to the
+second. Programme staff have the grader agreement page.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -15,9 +19,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lms.errors import DomainError, NotFound
-from lms.permissions import is_instructor
+from lms.permissions import is_instructor, is_programme_staff
 
 from ..models import SubmissionStatus
+from . import rules as project_rules
 from . import selectors as project_selectors
 from . import services as project_services
 from . import uploads
@@ -148,6 +153,7 @@ def review_queue(request):
                 (s, s.claimed_by_id == request.user.pk and project_selectors.claim_is_live(s, now))
                 for s in queue
             ],
+            "is_staff": is_programme_staff(request.user),
         },
     )
 
@@ -174,13 +180,20 @@ def _grading_context(request, submission, **extra) -> dict:
         "max_points": project_selectors.brief_max_points(brief),
         "blind": brief.blind_grading,
         "files": list(submission.files.all()),
-        "earlier_reviews": [
-            project_selectors.feedback_from(r) for r in project_selectors.reviews_for(submission)
-        ],
+        "earlier_reviews": project_selectors.feedback_visible_to(request.user, submission),
+        "round": len(project_selectors.reviews_for(submission)) + 1,
+        "margin": project_rules.margin_for(brief.pass_threshold, brief.second_grader_margin),
         "selected": {},
         "comments": {},
         **extra,
     }
+
+
+def _posted_round(raw: str | None) -> int | None:
+    """The round the form was shown for; anything unreadable is the service's 409."""
+    if raw is None or raw == "":
+        return None
+    return int(raw) if raw.isdigit() and len(raw) < 3 else 0
 
 
 @never_cache
@@ -223,6 +236,7 @@ def review_grade(request, submission_id: int):
             scores=scores,
             comment=request.POST.get("comment", ""),
             criterion_comments=comments,
+            expected_round=_posted_round(request.POST.get("round")),
         )
     except DomainError as error:
         context = _grading_context(
@@ -235,7 +249,13 @@ def review_grade(request, submission_id: int):
             comment=request.POST.get("comment", ""),
         )
         return render(request, "exams/projects/review_grade.html", context, status=error.status)
-    if review.submission.is_open:
+    if review.submission.needs_third_review:
+        messages.success(
+            request,
+            f"Review saved ({review.total} points). The two reviews disagree: "
+            "a member of programme staff will decide.",
+        )
+    elif review.submission.is_open:
         messages.success(
             request,
             f"Review saved ({review.total} points). The result is close to the threshold: "
@@ -248,3 +268,22 @@ def review_grade(request, submission_id: int):
             f"({review.submission.score} points).",
         )
     return redirect("exams:review_queue")
+
+
+# --- programme staff --------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def grader_agreement(request):
+    if not is_programme_staff(request.user):
+        raise Http404("Not found.")
+    window = settings.GRADER_AGREEMENT_WINDOW
+    return render(
+        request,
+        "exams/projects/grader_agreement.html",
+        {
+            "window": window,
+            "report": project_selectors.grader_agreement_report(window=window),
+        },
+    )

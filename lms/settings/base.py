@@ -382,6 +382,10 @@ OUTBOX_REQUEUE_SECONDS = int(os.environ.get("OUTBOX_REQUEUE_SECONDS", "300"))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5"))
 OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
 
+# Project grading: the staff report of grader agreement covers each grader's
+# last GRADER_AGREEMENT_WINDOW double-graded submissions.
+GRADER_AGREEMENT_WINDOW = max(1, int(os.environ.get("GRADER_AGREEMENT_WINDOW", "50")))
+
 # Partner webhooks (partners.webhooks; docs/security.md). Production: https
 # only, public addresses only (checked at every delivery). Development and
 # test settings turn both off so receivers on 127.0.0.1 work.

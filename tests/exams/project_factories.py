@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from exams.models import ProjectBrief, RubricCriterion, RubricLevel
-from lms.permissions import INSTRUCTORS, forget_roles
+from lms.permissions import INSTRUCTORS, PROGRAMME_STAFF, forget_roles
 from tests.lms.factories import UserFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -25,6 +25,9 @@ class ProjectBriefFactory(factory.django.DjangoModelFactory):
     pass_threshold = 6
     allowed_file_types = ["pdf", "zip", "md", "txt", "png"]
     max_upload_bytes = 1024 * 1024
+    # One review decides unless a test asks for double grading (the model's
+    # default, None, is 10 % of the threshold rounded up).
+    second_grader_margin = 0
     is_published = True
 
 
@@ -56,6 +59,13 @@ def scores_for(brief, points: list[int]) -> dict[str, int]:
 def make_instructor(**kwargs):
     user = UserFactory(**kwargs)
     user.groups.add(Group.objects.get_or_create(name=INSTRUCTORS)[0])
+    forget_roles(user)
+    return user
+
+
+def make_staff(**kwargs):
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get_or_create(name=PROGRAMME_STAFF)[0])
     forget_roles(user)
     return user
 

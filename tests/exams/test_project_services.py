@@ -340,7 +340,7 @@ def test_borderline_goes_to_second_grader(grader, django_capture_on_commit_callb
     submission = submit(UserFactory(), brief)
     first = grade(grader, submission, [2, 2, 1])  # 5: one below the threshold
     submission.refresh_from_db()
-    assert first.outcome == "revise" and not first.is_second
+    assert first.outcome == "revise" and first.round == 1 and not first.is_second
     assert submission.status == "in_review" and submission.needs_second_review
     assert submission.claimed_by is None
     # The first grader may not take it again; somebody else does.
@@ -349,11 +349,11 @@ def test_borderline_goes_to_second_grader(grader, django_capture_on_commit_callb
         project_services.submission_claim(grader=grader, submission_id=submission.pk)
     assert error.value.code == "already_reviewed"
     second_grader = make_instructor()
-    second = grade(second_grader, submission, [3, 2, 2])  # 7
+    second = grade(second_grader, submission, [2, 1, 1])  # 4: revise too, one point apart
     submission.refresh_from_db()
-    assert second.is_second
-    assert submission.score == Decimal("6.00") and submission.status == "passed"
-    assert [r.total for r in project_selectors.reviews_for(submission)] == [5, 7]
+    assert second.is_second and second.round == 2
+    assert submission.score == Decimal("4.50") and submission.status == "revise"
+    assert [r.total for r in project_selectors.reviews_for(submission)] == [5, 4]
 
 
 def test_brief_without_rubric_cannot_be_graded(grader):
