@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): has this session passed the second factor?
     "django_otp.middleware.OTPMiddleware",
+    # Dates and times in the signed-in person's own zone (lms.timezones).
+    "lms.timezones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The admins' sign-in pages give way to ours (which asks for the code), and
     # the admins need a verified session from whoever must use a second factor.
