@@ -76,6 +76,7 @@ from lms.api_input import (
 from lms.errors import DomainError
 from lms.models import ApiToken
 from lms.pagination import PageParams, list_page, page_of, paginate
+from lms.timezones import TIME_ZONE_MAX_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -462,7 +463,11 @@ class MePatchIn(InputSchema):
     first_name: Text | None = Field(None, max_length=150)
     last_name: Text | None = Field(None, max_length=150)
     # Checked by the service: an unknown zone answers 422 `invalid_time_zone`.
-    time_zone: str | None = Field(None, description="An IANA zone such as Europe/Paris, or empty.")
+    time_zone: Text | None = Field(
+        None,
+        max_length=TIME_ZONE_MAX_LENGTH,
+        description="An IANA zone such as Europe/Paris, or empty for the site's zone.",
+    )
 
     @field_validator("legal_name", "first_name", "last_name", "time_zone", mode="before")
     @classmethod

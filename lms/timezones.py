@@ -6,7 +6,9 @@ Contract:
 - `UserTimeZoneMiddleware` activates the signed-in person's zone for the
   request, so Django's `date` filter and `timezone.localtime` give local time.
   It reads the user row the session already loads (no extra query); a request
-  without a session cookie is not looked at.
+  without a session cookie is not looked at. It sits inside the learner page
+  cache (courses.learner_page_cache), whose copies are rendered in the zone
+  and retired when the user row changes.
 - E-mails are rendered inside `in_zone_of(recipient)`: times in them are the
   recipient's, whatever request or worker renders them.
 - `format_moment` is how a date and time is written everywhere

@@ -231,7 +231,9 @@ def test_the_api_reads_and_changes_the_zone(api_client, user, bearer):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("zone", ["Europe/Atlantis", "europe/paris", "x" * 300, "Etc/GMT+99"])
+@pytest.mark.parametrize(
+    "zone", ["Europe/Atlantis", "europe/paris", "Etc/GMT+99", "Europe/../Paris"]
+)
 def test_the_api_refuses_an_unknown_zone(api_client, user, bearer, zone):
     user.time_zone = "Europe/Paris"
     user.save(update_fields=["time_zone"])
