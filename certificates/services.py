@@ -56,6 +56,7 @@ from exams.models import Attempt, Exam, Submission
 from lms.errors import Conflict, DomainError
 from lms.models import User
 from lms.outbox import outbox_enqueue
+from lms.timezones import in_zone_of
 
 from . import rules, selectors, signals
 from .models import (
@@ -399,7 +400,8 @@ def _send_reminder(*, credential: Credential, days: int) -> None:
         "renew_url": f"{settings.SITE_URL}{credential.certification.renewal_start_path}",
     }
     subject = f"Your {credential.certification.name} certification expires in {days} days"
-    body = render_to_string("certificates/email/expiry_reminder.txt", context)
+    with in_zone_of(credential.person):
+        body = render_to_string("certificates/email/expiry_reminder.txt", context)
     send_mail(subject, body, None, [credential.person.email])
 
 

@@ -31,6 +31,8 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from lms.timezones import format_event_span, zone_of
+
 from .blocks import lesson_body_blocks
 from .routing import OneQueryViewRestrictions, never_shared, route_below_catalogue
 
@@ -346,6 +348,10 @@ class Event(models.Model):
 
     def __str__(self):
         return self.title
+
+    def when_for(self, person) -> str:
+        """The session's time in its own zone and in `person`'s (for their e-mails)."""
+        return format_event_span(self.starts_at, self.ends_at, self.time_zone, zone_of(person))
 
     def clean(self):
         super().clean()

@@ -341,7 +341,7 @@ def event_reminders_send(*, now: datetime | None = None) -> int:
             send_mail(
                 subject=f"Reminder: {event.title} starts soon",
                 message=(
-                    f"{event.title} starts at {event.starts_at:%Y-%m-%d %H:%M} UTC.\n"
+                    f"{event.title} starts soon: {event.when_for(registration.person)}.\n"
                     f"Join: {event.join_url}\n"
                 ),
                 from_email=None,

@@ -6,6 +6,8 @@ from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from lms.timezones import Recipient
+
 from . import services
 from .models import Event, EventRegistration, RegistrationStatus
 
@@ -38,7 +40,8 @@ def send_seat_promotion_email(registration_id: int) -> bool:
             subject=f"You have a seat: {event.title}",
             message=(
                 f"A seat freed up and it is yours: {event.title}, "
-                f"{event.starts_at:%Y-%m-%d %H:%M} UTC.\nJoin: {event.join_url}\n"
+                f"{event.when_for(registration.person)}.\n"
+                f"Join: {event.join_url}\n"
             ),
             from_email=None,
             recipient_list=[registration.person.email],
@@ -64,21 +67,22 @@ def send_event_cancelled_emails(event_id: int) -> int:
         if not claimed:
             return 0
         event = Event.objects.get(pk=event_id)
-        recipients = list(
-            EventRegistration.objects.filter(event=event)
+        recipients = [
+            Recipient(email, zone)
+            for email, zone in EventRegistration.objects.filter(event=event)
             .exclude(status=RegistrationStatus.CANCELLED)
-            .values_list("person__email", flat=True)
-        )
+            .values_list("person__email", "person__time_zone")
+        ]
         messages = [
             EmailMessage(
                 subject=f"Cancelled: {event.title}",
                 body=(
-                    f"{event.title} on {event.starts_at:%Y-%m-%d %H:%M} UTC is cancelled. "
+                    f"{event.title} on {event.when_for(recipient)} is cancelled. "
                     "We are sorry for the change of plans.\n"
                 ),
-                to=[email],
+                to=[recipient.email],
             )
-            for email in recipients
+            for recipient in recipients
         ]
         if messages:
             with get_connection() as connection:

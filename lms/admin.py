@@ -29,7 +29,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("email", "legal_name", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Person", {"fields": ("legal_name", "first_name", "last_name")}),
+        ("Person", {"fields": ("legal_name", "first_name", "last_name", "time_zone")}),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},

@@ -76,6 +76,7 @@ from lms.api_input import (
 from lms.errors import DomainError
 from lms.models import ApiToken
 from lms.pagination import PageParams, list_page, page_of, paginate
+from lms.timezones import TIME_ZONE_MAX_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -448,6 +449,10 @@ class MeOut(Schema):
     legal_name: str
     first_name: str
     last_name: str
+    time_zone: str = Field(
+        description="The IANA zone dates and times are shown in on pages and in e-mails; "
+        "empty: the site's zone. API timestamps stay ISO 8601 in UTC."
+    )
     roles: list[str]
     partner: PartnerRefOut | None
     partner_role: Literal["employee", "admin"] | None
@@ -457,8 +462,14 @@ class MePatchIn(InputSchema):
     legal_name: Text | None = Field(None, max_length=200)
     first_name: Text | None = Field(None, max_length=150)
     last_name: Text | None = Field(None, max_length=150)
+    # Checked by the service: an unknown zone answers 422 `invalid_time_zone`.
+    time_zone: Text | None = Field(
+        None,
+        max_length=TIME_ZONE_MAX_LENGTH,
+        description="An IANA zone such as Europe/Paris, or empty for the site's zone.",
+    )
 
-    @field_validator("legal_name", "first_name", "last_name", mode="before")
+    @field_validator("legal_name", "first_name", "last_name", "time_zone", mode="before")
     @classmethod
     def _not_null(cls, value):
         if value is None:
@@ -513,6 +524,7 @@ def me_payload(user) -> dict:
         "legal_name": user.legal_name,
         "first_name": user.first_name,
         "last_name": user.last_name,
+        "time_zone": user.time_zone,
         "roles": roles_for(user),
         "partner": None,
         "partner_role": None,
@@ -525,9 +537,12 @@ def me_get(request):
     return me_payload(request.auth)
 
 
-@api.patch("/me", response={200: MeOut, 422: ErrorOut}, tags=["me"], summary="Edit your names")
+@api.patch(
+    "/me", response={200: MeOut, 422: ErrorOut}, tags=["me"], summary="Edit your names and zone"
+)
 def me_update(request, payload: MePatchIn):
-    """`legal_name` is printed on your certificates exactly as written."""
+    """`legal_name` is printed on your certificates exactly as written; `time_zone` is
+    where your dates and times are shown (422 `invalid_time_zone` for an unknown zone)."""
     user = request.auth
     changes = payload.model_dump(exclude_unset=True)
     user = services.user_profile_update(
@@ -535,5 +550,6 @@ def me_update(request, payload: MePatchIn):
         legal_name=changes.get("legal_name", user.legal_name),
         first_name=changes.get("first_name", user.first_name),
         last_name=changes.get("last_name", user.last_name),
+        time_zone=changes.get("time_zone"),
     )
     return Status(200, me_payload(user))

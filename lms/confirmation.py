@@ -188,7 +188,13 @@ def send_signup_attempt_notice(user) -> None:
 
 @transaction.atomic
 def user_signup(
-    *, email: str, password: str, first_name: str, last_name: str, legal_name: str = ""
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    legal_name: str = "",
+    time_zone: str = "",
 ):
     email = email.strip().lower()
     existing = get_user_model().objects.filter(email__iexact=email).first()
@@ -200,6 +206,7 @@ def user_signup(
                 first_name=first_name,
                 last_name=last_name,
                 legal_name=legal_name,
+                time_zone=time_zone,
             )
         except Conflict:  # a concurrent sign-up with this address won
             existing = get_user_model().objects.filter(email__iexact=email).first()

@@ -1,6 +1,7 @@
 """Account forms: input shape and validation only; creating accounts is lms.services' job."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import (
     AuthenticationForm,
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .outbox import SEND_EMAIL, outbox_enqueue
+from .timezones import INVALID_TIME_ZONE_MESSAGE, time_zone_names, time_zone_or_default
 
 User = get_user_model()
 
@@ -128,6 +130,16 @@ class SignupForm(AccessibleFormMixin, forms.Form):
         help_text="Type the same password again, to catch typing mistakes.",
     )
 
+    # Filled by static/js/time-zone.js from the browser's own setting; a person
+    # without script, or a browser naming an unknown zone, gets the site's zone.
+    time_zone = forms.CharField(
+        required=False,
+        widget=forms.HiddenInput(attrs={"data-browser-time-zone": ""}),
+    )
+
+    def clean_time_zone(self):
+        return time_zone_or_default(self.cleaned_data.get("time_zone"))
+
     def clean_email(self):
         # Whether the address has an account is not said here (lms.confirmation).
         return self.cleaned_data["email"].strip().lower()
@@ -161,10 +173,24 @@ class ResendConfirmationForm(AccessibleFormMixin, forms.Form):
     )
 
 
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [("", f"The site's zone ({settings.TIME_ZONE})")] + [
+        (name, name.replace("_", " ")) for name in time_zone_names()
+    ]
+
+
 class ProfileForm(AccessibleFormMixin, forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        choices=time_zone_choices,
+        help_text="Dates and times on this site and in our e-mails are shown in this zone.",
+        error_messages={"invalid_choice": INVALID_TIME_ZONE_MESSAGE},
+    )
+
     class Meta:
         model = User
-        fields = ["legal_name", "first_name", "last_name"]
+        fields = ["legal_name", "first_name", "last_name", "time_zone"]
         labels = {"legal_name": "Name on certificates"}
         widgets = {
             "legal_name": forms.TextInput(

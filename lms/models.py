@@ -7,6 +7,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .timezones import TIME_ZONE_MAX_LENGTH, validate_time_zone
+
 
 class EmailUserManager(UserManager):
     """Users sign in with their e-mail address; it is unique regardless of case."""
@@ -47,7 +49,8 @@ class User(AbstractUser):
     `email_confirmed_at` is set when the person followed the confirmation link
     (lms.confirmation); until then the account cannot sign in and is issued no
     certificate. `create_user` leaves it empty: whoever creates an account in
-    code decides whether the address is proven.
+    code decides whether the address is proven. `time_zone` (lms.timezones) is
+    where the person's dates and times are shown; empty means the site's zone.
     """
 
     username = None
@@ -64,6 +67,16 @@ class User(AbstractUser):
         blank=True,
         help_text="When the person followed the link sent to their address. Empty: they "
         "cannot sign in yet.",
+    )
+
+    time_zone = models.CharField(
+        "time zone",
+        max_length=TIME_ZONE_MAX_LENGTH,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text="Dates and times are shown to this person in this zone (an IANA name such "
+        "as Europe/Paris). Empty: the site's zone.",
     )
 
     USERNAME_FIELD = "email"

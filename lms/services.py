@@ -8,8 +8,12 @@ Contract:
   `lms_user_email_ci_unique` backs this up under races). A blank
   `legal_name` defaults to "first last". The password is validated by the
   caller (the sign-up form runs Django's validators).
-- `user_profile_update(*, user, legal_name, first_name, last_name)` saves the
-  names a person may edit about themselves.
+  `time_zone` is the zone the browser proposed at sign-up: an unknown or
+  empty one is stored as "" (the site's zone), never refused.
+- `user_profile_update(*, user, legal_name, first_name, last_name,
+  time_zone=None)` saves the names and the time zone a person may edit about
+  themselves; `time_zone=None` leaves it as it is, "" means the site's zone,
+  and an unknown name raises `DomainError` with code `invalid_time_zone` (422).
 - `user_credentials_changed(*, user, keep_session_key=None)` ends what the
   old credentials proved, after a password change or reset or a
   deactivation (lms.receivers calls it on every save that changes the
@@ -29,9 +33,15 @@ from django.contrib.auth import SESSION_KEY, get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .errors import Conflict
+from .errors import Conflict, DomainError
 from .models import User
 from .throttle import login_counters_clear
+from .timezones import (
+    INVALID_TIME_ZONE,
+    INVALID_TIME_ZONE_MESSAGE,
+    is_time_zone,
+    time_zone_or_default,
+)
 from .tokens import token_active_for
 
 DUPLICATE_EMAIL = "An account with this e-mail already exists."
@@ -43,7 +53,13 @@ def default_legal_name(*, first_name: str, last_name: str) -> str:
 
 @transaction.atomic
 def user_register(
-    *, email: str, password: str, first_name: str, last_name: str, legal_name: str = ""
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    legal_name: str = "",
+    time_zone: str = "",
 ) -> User:
     User = get_user_model()
     email = email.strip().lower()
@@ -60,17 +76,32 @@ def user_register(
                 first_name=first_name.strip(),
                 last_name=last_name.strip(),
                 legal_name=legal_name,
+                time_zone=time_zone_or_default(time_zone),
             )
     except IntegrityError as error:  # a concurrent sign-up won the race
         raise Conflict(DUPLICATE_EMAIL, code="duplicate_email") from error
 
 
 @transaction.atomic
-def user_profile_update(*, user: User, legal_name: str, first_name: str, last_name: str) -> User:
+def user_profile_update(
+    *,
+    user: User,
+    legal_name: str,
+    first_name: str,
+    last_name: str,
+    time_zone: str | None = None,
+) -> User:
+    fields = ["legal_name", "first_name", "last_name"]
+    if time_zone is not None:
+        time_zone = time_zone.strip()
+        if time_zone and not is_time_zone(time_zone):
+            raise DomainError(INVALID_TIME_ZONE_MESSAGE, code=INVALID_TIME_ZONE, status=422)
+        user.time_zone = time_zone
+        fields.append("time_zone")
     user.legal_name = " ".join(legal_name.split())
     user.first_name = first_name.strip()
     user.last_name = last_name.strip()
-    user.save(update_fields=["legal_name", "first_name", "last_name"])
+    user.save(update_fields=fields)
     return user
 
 

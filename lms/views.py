@@ -72,6 +72,7 @@ def signup(request):
             first_name=data["first_name"],
             last_name=data["last_name"],
             legal_name=data["legal_name"],
+            time_zone=data["time_zone"],
         )
         return redirect("signup_done")
     status = 400 if request.method == "POST" else 200
@@ -149,6 +150,7 @@ def profile(request):
                 legal_name=data["legal_name"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
+                time_zone=data["time_zone"],
             )
             messages.success(request, "Your profile was saved.")
             return redirect("profile")

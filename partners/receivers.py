@@ -11,8 +11,10 @@ copy is recorded there (lms.outbox): it is sent after that commit, once.
 import logging
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from lms.outbox import SEND_EMAIL, outbox_enqueue
+from lms.timezones import people_by_zone
 
 from .api_keys.services import TERMINATED, api_keys_revoke_all
 from .membership.selectors import membership_current_for, partner_admins_current
@@ -24,21 +26,24 @@ def send_admin_copy_of_expiry_reminder(sender, credential, days, **kwargs) -> in
     membership = membership_current_for(credential.person)
     if membership is None:  # independent learner, or left the company
         return 0
-    recipients = [
-        admin.person.email
+    admins = [
+        admin.person
         for admin in partner_admins_current(membership.partner)
         if admin.person_id != credential.person_id  # the holder already got theirs
     ]
-    if not recipients:
+    if not admins:
         return 0
     context = {"credential": credential, "days": days, "partner": membership.partner}
     subject = (
         f"{credential.holder_name}'s {credential.certification.name} certification "
         f"expires in {days} days"
     )
-    body = render_to_string("partners/email/admin_expiry_reminder.txt", context)
-    outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=recipients)
-    return len(recipients)
+    # The date in each admin's own zone: one message per zone.
+    for zone, people in people_by_zone(admins):
+        with timezone.override(zone):
+            body = render_to_string("partners/email/admin_expiry_reminder.txt", context)
+        outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=[p.email for p in people])
+    return len(admins)
 
 
 # --- track status: recompute when an input changes ----------------------------

@@ -104,6 +104,10 @@ MIDDLEWARE = [
     # Repeat views of a lesson by the same session (courses.learner_page_cache); inside
     # every middleware that adds headers, so cached answers carry them too.
     "courses.learner_page_cache.LearnerPageCacheMiddleware",
+    # Dates and times in the signed-in person's own zone (lms.timezones). Inside the
+    # lesson copy cache, whose repeat views need not load the user (a zone change
+    # retires the copies: it saves the user row).
+    "lms.timezones.UserTimeZoneMiddleware",
     # Last, so it sees the view's answer: a paused sign-in becomes 429 (lms.throttle).
     "lms.throttle.LoginThrottleMiddleware",
 ]

@@ -29,6 +29,7 @@ from django.db.models import Exists, OuterRef, ProtectedError
 from django.utils import timezone
 
 from lms.errors import Conflict, DomainError
+from lms.timezones import format_moment
 
 from ..models import AgreementAcceptance, PartnerAgreement
 
@@ -109,7 +110,7 @@ def check_effective_order(effective_from: datetime, *, exclude_pk: int | None = 
         PartnerAgreement.objects.exclude(pk=exclude_pk).order_by("-effective_from", "-pk").first()  # type: ignore[misc]  # pk=None is IS NULL to Django; the stubs refuse it
     )
     if latest is not None and effective_from < latest.effective_from:
-        when = timezone.localtime(latest.effective_from).strftime("%d %b %Y %H:%M")
+        when = format_moment(latest.effective_from)
         raise DomainError(
             f"A new version takes effect after the versions before it: version "
             f"{latest.version} is in force from {when}, so choose that moment or later.",

@@ -27,6 +27,7 @@ from wagtail.permissions import register_permission_policy
 
 from lms.admin_forms import DomainErrorAsFormErrorMixin
 from lms.errors import DomainError
+from lms.timezones import format_moment
 
 from ..membership.policies import StaffPolicy
 from ..models import PartnerAgreement
@@ -36,8 +37,8 @@ AGREEMENT_ICON = "doc-full"
 
 
 def when_label(moment) -> str:
-    """A moment as the admin screens show it, in the site's time zone."""
-    return timezone.localtime(moment).strftime("%d %b %Y %H:%M") if moment else "—"
+    """A moment as the admin screens show it, in the reader's zone with its name."""
+    return format_moment(moment) if moment else "—"
 
 
 # --- agreement versions ---------------------------------------------------------

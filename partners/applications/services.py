@@ -35,6 +35,7 @@ from certificates.rules import add_months
 from lms.errors import Conflict, DomainError, NotFound
 from lms.models import User
 from lms.outbox import SEND_EMAIL, outbox_enqueue
+from lms.timezones import in_zone_of
 
 from ..agreements.services import agreement_current
 from ..lifecycle import services as lifecycle
@@ -271,5 +272,6 @@ def _mail_applicant_on_commit(application: PartnerApplication, *, template: str)
         "approved": f"{application.partner.name} is now a provisional partner",
         "rejected": f"Your partner application for {application.partner.name}",
     }[template]
-    body = render_to_string(f"partners/portal/email/application_{template}.txt", context)
+    with in_zone_of(application.applicant):
+        body = render_to_string(f"partners/portal/email/application_{template}.txt", context)
     outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=[application.applicant.email])

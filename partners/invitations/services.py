@@ -60,6 +60,7 @@ from lms.errors import PermissionDenied as DomainPermissionDenied
 from lms.models import User
 from lms.outbox import SEND_EMAIL, outbox_enqueue
 from lms.ratelimit import rate_limit_hit
+from lms.timezones import in_zone_of
 
 from ..membership import services
 from ..models import Invitation, Membership, Partner
@@ -389,5 +390,6 @@ def _mail_signup_attempt_on_commit(invitation: Invitation, owner: User, token: s
         "reset_url": settings.SITE_URL + reverse("password_reset"),
     }
     subject = f"Your invitation to join {invitation.partner.name} on Partner Academy"
-    body = render_to_string("partners/portal/email/invitation_signup_attempt.txt", context)
+    with in_zone_of(owner):
+        body = render_to_string("partners/portal/email/invitation_signup_attempt.txt", context)
     outbox_enqueue(SEND_EMAIL, subject=subject, body=body, to=[owner.email])

@@ -51,6 +51,7 @@ from django.utils import timezone
 
 from courses.selectors import BUSINESS_FOUNDATIONS_SLUG, people_who_completed
 from lms.errors import Conflict, DomainError
+from lms.timezones import Recipient, mail_per_zone
 
 from .. import signals
 from ..agreements.services import agreement_current
@@ -245,12 +246,21 @@ def partner_transition(
     return change
 
 
-def _admin_emails(partner_id: int) -> list[str]:
+def _admin_recipients(partner_id: int) -> list[Recipient]:
     return sorted(
-        Membership.objects.filter(
+        Recipient(email, zone)
+        for email, zone in Membership.objects.filter(
             partner_id=partner_id, role=Membership.Role.ADMIN, ended__isnull=True
-        ).values_list("person__email", flat=True)
+        ).values_list("person__email", "person__time_zone")
     )
+
+
+def _send_on_commit(subject: str, mails: list[tuple[list[str], str]]) -> None:
+    """Each admin reads the dates in their own zone (one message per zone)."""
+    for recipients, body in mails:
+        transaction.on_commit(
+            lambda body=body, recipients=recipients: send_mail(subject, body, None, recipients)
+        )
 
 
 def _dashboard_url(partner: Partner) -> str:
@@ -260,7 +270,7 @@ def _dashboard_url(partner: Partner) -> str:
 def _mail_admins_on_commit(partner: Partner, change: PartnerStatusChange) -> None:
     if change.from_status == rules.APPLICANT:
         return  # the application's approval e-mail tells the applicant
-    recipients = _admin_emails(partner.pk)
+    recipients = _admin_recipients(partner.pk)
     if not recipients:
         return
     context = {
@@ -272,8 +282,13 @@ def _mail_admins_on_commit(partner: Partner, change: PartnerStatusChange) -> Non
         "dashboard_url": _dashboard_url(partner),
     }
     subject = f"{partner.name} is now {context['to_label'].lower()} in the partner programme"
-    body = render_to_string("partners/email/partner_status_changed.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+    _send_on_commit(
+        subject,
+        mail_per_zone(
+            recipients,
+            lambda: render_to_string("partners/email/partner_status_changed.txt", context),
+        ),
+    )
 
 
 def by_name(change: PartnerStatusChange) -> str:
@@ -487,7 +502,7 @@ def _remind(partner: Partner, *, kind: str, deadline: datetime, now: datetime, s
             PartnerDeadlineReminder.objects.create(
                 partner=partner, kind=kind, deadline=deadline, days=days, sent_at=now
             )
-            recipients = _admin_emails(partner.pk)
+            recipients = _admin_recipients(partner.pk)
             if recipients:
                 context = {
                     "partner": partner,
@@ -503,8 +518,13 @@ def _remind(partner: Partner, *, kind: str, deadline: datetime, now: datetime, s
                     if kind == DeadlineKind.PROVISIONAL
                     else f"{partner.name}: the yearly partner re-review is due in {days} days"
                 )
-                body = render_to_string("partners/email/deadline_reminder.txt", context)
-                transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+                _send_on_commit(
+                    subject,
+                    mail_per_zone(
+                        recipients,
+                        lambda: render_to_string("partners/email/deadline_reminder.txt", context),
+                    ),
+                )
     except IntegrityError:  # sent by a parallel run
         return False
     return True

@@ -53,6 +53,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from lms.errors import Conflict, DomainError
+from lms.timezones import mail_per_zone
 
 from ..membership.selectors import partner_admins_current
 from ..models import DeliveryStatus, Partner, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -498,20 +499,20 @@ def _note_endpoint_failure(endpoint_id: int, now: datetime) -> None:
 
 def _mail_disabled(endpoint_id: int) -> int:
     endpoint = WebhookEndpoint.objects.select_related("partner").get(pk=endpoint_id)
-    recipients = sorted(m.person.email for m in partner_admins_current(endpoint.partner))
-    if not recipients:
+    admins = [m.person for m in partner_admins_current(endpoint.partner)]
+    if not admins:
         return 0
-    body = render_to_string(
-        "partners/email/webhook_disabled.txt",
-        {"endpoint": endpoint, "partner": endpoint.partner, "site_url": settings.SITE_URL},
-    )
-    send_mail(
-        f"{endpoint.partner.name}: webhook endpoint disabled after failing for 3 days",
-        body,
-        None,
-        recipients,
-    )
-    return len(recipients)
+    context = {"endpoint": endpoint, "partner": endpoint.partner, "site_url": settings.SITE_URL}
+    for recipients, body in mail_per_zone(
+        admins, lambda: render_to_string("partners/email/webhook_disabled.txt", context)
+    ):
+        send_mail(
+            f"{endpoint.partner.name}: webhook endpoint disabled after failing for 3 days",
+            body,
+            None,
+            recipients,
+        )
+    return len(admins)
 
 
 def deliveries_sweep(*, now: datetime | None = None) -> int:

@@ -27,5 +27,15 @@
         target.textContent = value || fallback;
       });
     }
+
+    // Sign-up: propose the browser's time zone (the server keeps only a zone it knows).
+    var zoneField = document.querySelector("[data-browser-time-zone]");
+    if (zoneField && !zoneField.value && window.Intl && Intl.DateTimeFormat) {
+      try {
+        zoneField.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+      } catch (error) {
+        zoneField.value = "";
+      }
+    }
   });
 })();

@@ -32,6 +32,7 @@ def test_me_without_partner_or_roles(api_client, user, bearer):
         "legal_name": user.legal_name,
         "first_name": user.first_name,
         "last_name": user.last_name,
+        "time_zone": "",
         "roles": [],
         "partner": None,
         "partner_role": None,
@@ -214,3 +215,37 @@ def test_patch_with_session_needs_csrf(csrf_client, user):
 @pytest.mark.django_db
 def test_patch_anonymous_is_401(api_client):
     assert_error(patch_me(api_client, {"first_name": "Eve"}), 401, "not_authenticated")
+
+
+# --- time zone ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_api_reads_and_changes_the_zone(api_client, user, bearer):
+    assert api_client.get(ME, headers=bearer).json()["time_zone"] == ""
+    response = patch_me(api_client, {"time_zone": "America/New_York"}, headers=bearer)
+    assert response.status_code == 200
+    assert response.json()["time_zone"] == "America/New_York"
+    back = patch_me(api_client, {"time_zone": ""}, headers=bearer)
+    assert back.json()["time_zone"] == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "zone", ["Europe/Atlantis", "europe/paris", "Etc/GMT+99", "Europe/../Paris"]
+)
+def test_the_api_refuses_an_unknown_zone(api_client, user, bearer, zone):
+    user.time_zone = "Europe/Paris"
+    user.save(update_fields=["time_zone"])
+    response = patch_me(api_client, {"time_zone": zone}, headers=bearer)
+    assert_error(response, 422, "invalid_time_zone")
+    user.refresh_from_db()
+    assert user.time_zone == "Europe/Paris"
+
+
+@pytest.mark.django_db
+def test_api_timestamps_stay_in_utc_whatever_the_zone(csrf_client, user, token):
+    user.time_zone = "Asia/Tokyo"
+    user.save(update_fields=["time_zone"])
+    tokens = csrf_client.get("/api/v1/auth/tokens").json()["data"]
+    assert tokens and all(t["created_at"].endswith(("Z", "+00:00")) for t in tokens)
