@@ -85,7 +85,12 @@ trap 'exit 143' TERM
 # SIGTERM to its main process, but its sentinel process dies at once on a
 # SIGTERM of its own and the main process then waits for it forever. A
 # signal to our group thus reaches only this script, which passes it on.
-setsid "$PY" manage.py qcluster &
+# DB_POOL=0: django-q2 forks its processes after its main process has
+# touched the database, and a connection pool must not cross a fork (the
+# children would share its connections: "connection in transaction status"
+# errors and tasks left in the database queue). Each worker process keeps
+# one connection of its own instead, as the README's budget counts.
+DB_POOL=0 setsid "$PY" manage.py qcluster &
 pids+=($!)
 if [ "${WEB_SERVER:-gunicorn}" = "runserver" ]; then
   # `make dev`: Django's development server, reloading on code changes. One

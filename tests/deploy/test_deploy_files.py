@@ -80,6 +80,12 @@ def test_the_worker_unit_lets_a_running_task_finish():
     assert "Restart=always" in WORKER.read_text()
 
 
+def test_the_worker_unit_keeps_no_connection_pool_across_django_q2s_fork():
+    # With the pool, the forked processes shared pooled connections and the
+    # database queue stalled (tests/lms/test_run_script_postgres.py).
+    assert "Environment=DB_POOL=0" in WORKER.read_text().splitlines()
+
+
 def test_the_units_command_expands_like_systemd():
     unit = units.Unit.parse(WEB)
     env = {**unit.environment, "WEB_BIND": "127.0.0.1:8301"}
