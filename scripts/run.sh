@@ -101,12 +101,15 @@ else
   # --keep-alive 75: an idle keep-alive connection stays open longer than
   # clients wait between requests (gunicorn's default, 2 s, closed it just as
   # a client sent its next request on it: a reset the load test counted).
+  # --limit-request-line 8190 (gunicorn's most; nginx passes 8 KiB): the API's
+  # bounded query parameters, percent-encoded, fit in a request line.
   "$VENV/bin/gunicorn" lms.wsgi:application \
     --bind "$HOST:$PORT" \
     --worker-class gthread --workers "$WEB_WORKERS" --threads "$WEB_THREADS" \
     --backlog "$WEB_BACKLOG" --timeout "$WEB_TIMEOUT" \
     --graceful-timeout $((STOP_GRACE - 3)) \
     --keep-alive 75 \
+    --limit-request-line 8190 \
     --no-control-socket \
     --access-logfile - &
   server="gunicorn, $WEB_WORKERS processes x $WEB_THREADS threads"

@@ -181,6 +181,8 @@ def main() -> int:
                 "2",
                 "--timeout",
                 "60",
+                "--limit-request-line",  # as make run and the web unit
+                "8190",
                 "--log-level",
                 "warning",
             ],

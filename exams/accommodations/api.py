@@ -48,6 +48,10 @@ class ErrorOut(Schema):
 
 
 class ProblemOut(Schema):
+    # The shape of every 422's `errors` (lms.api_docs), plus the field by name.
+    loc: list[str]
+    msg: str
+    type: str
     field: str
     code: str
     message: str

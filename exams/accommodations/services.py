@@ -100,7 +100,18 @@ def _check(
         raise AccommodationInvalid(
             problems[0].message,
             code=problems[0].code,
-            errors=[{"field": p.field, "code": p.code, "message": p.message} for p in problems],
+            # Each problem also in the API's validation-error shape (loc, msg, type).
+            errors=[
+                {
+                    "loc": ["body", p.field],
+                    "msg": p.message,
+                    "type": p.code,
+                    "field": p.field,
+                    "code": p.code,
+                    "message": p.message,
+                }
+                for p in problems
+            ],
         )
     count = breaks if isinstance(breaks, int) else 0
     return (

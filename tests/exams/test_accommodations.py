@@ -268,6 +268,10 @@ def test_a_missing_reason_and_other_problems_are_all_listed(staff, learner):
         "too_many_breaks",
         "reason_required",
     ]
+    # In the documented shape of every 422's errors (loc, msg, type).
+    first = response.json()["errors"][0]
+    assert first["loc"] == ["body", "extra_time_percent"]
+    assert first["type"] == "invalid_extra_time" and first["msg"]
 
 
 def test_a_bad_date_is_a_validation_error(staff, learner):
