@@ -86,8 +86,10 @@ def _check(
     ends_on: date | None,
     reason: str,
     today: date,
-) -> tuple[int, int, int, date]:
-    """(percent, breaks, break minutes, end date) as stored, or AccommodationInvalid."""
+) -> dict[str, Any]:
+    """The grant's fields as stored (percent, breaks, break minutes, end date,
+    reason), or AccommodationInvalid listing every problem."""
+    reason = reason.strip()
     problems = grant_problems(
         extra_time_percent=extra_time_percent,
         breaks=breaks,
@@ -114,12 +116,13 @@ def _check(
             ],
         )
     count = breaks if isinstance(breaks, int) else 0
-    return (
-        extra_time_percent if isinstance(extra_time_percent, int) else 0,
-        count,
-        break_minutes if count and isinstance(break_minutes, int) else 0,
-        ends_on or today,  # None was refused above (end_date_in_past)
-    )
+    return {
+        "extra_time_percent": extra_time_percent if isinstance(extra_time_percent, int) else 0,
+        "breaks": count,
+        "break_minutes": break_minutes if count and isinstance(break_minutes, int) else 0,
+        "ends_on": ends_on or today,  # None was refused above (end_date_in_past)
+        "reason": reason,
+    }
 
 
 def _snapshot(grant: Accommodation) -> dict[str, Any]:
@@ -167,8 +170,7 @@ def accommodation_grant(
     now: datetime | None = None,
 ) -> Accommodation:
     now = now or timezone.now()
-    reason = reason.strip()
-    extra, count, minutes, ends = _check(
+    fields = _check(
         extra_time_percent=extra_time_percent,
         breaks=breaks,
         break_minutes=break_minutes,
@@ -176,15 +178,7 @@ def accommodation_grant(
         reason=reason,
         today=timezone.localdate(now),
     )
-    grant = Accommodation.objects.create(
-        person=person,
-        exam=exam,
-        extra_time_percent=extra,
-        breaks=count,
-        break_minutes=minutes,
-        ends_on=ends,
-        reason=reason,
-    )
+    grant = Accommodation.objects.create(person=person, exam=exam, **fields)
     _record(grant, action=AccommodationAction.CREATED, by=by, at=now)
     return grant
 
@@ -214,8 +208,7 @@ def accommodation_change(
             "This accommodation has been revoked; grant a new one instead.",
             code="accommodation_revoked",
         )
-    reason = reason.strip()
-    extra, count, minutes, ends = _check(
+    fields = _check(
         extra_time_percent=extra_time_percent,
         breaks=breaks,
         break_minutes=break_minutes,
@@ -225,11 +218,8 @@ def accommodation_change(
     )
     before = _snapshot(grant)
     grant.exam = exam
-    grant.extra_time_percent = extra
-    grant.breaks = count
-    grant.break_minutes = minutes
-    grant.ends_on = ends
-    grant.reason = reason
+    for name, value in fields.items():
+        setattr(grant, name, value)
     grant.save()
     if _snapshot(grant) != before:
         _record(grant, action=AccommodationAction.CHANGED, by=by, at=now, before=before)
