@@ -151,10 +151,10 @@ def learning_paths_for(
 ) -> list[LearningPath]:
     """`learning_path_for` for several paths at once (the dashboard lists
     every published one): the courses, their lessons and the person's
-    enrolments are read once for all of them, so the query count does not
-    grow with the number of paths (the certification steps add their
-    providers' queries per certification path). Pass `hidden` when the
-    caller has read it already."""
+    enrolments are read once for all of them, and each step provider is
+    asked once for every certification, so the query count does not grow
+    with the number of paths. Pass `hidden` when the caller has read it
+    already."""
     if not paths:
         return []
     if hidden is None:
