@@ -8,8 +8,7 @@ class CertificatesConfig(AppConfig):
     def ready(self):
         from courses.selectors import register_path_steps
         from courses.signals import course_completed
-        from exams.selectors import register_certified_check
-        from exams.services import register_start_check
+        from exams.selectors import register_certified_check, register_start_refusals
         from exams.signals import attempt_passed, submission_passed
         from lms.signals import email_confirmed
 
@@ -19,10 +18,11 @@ class CertificatesConfig(AppConfig):
         # A current holder is refused a new certification exam attempt
         # (`already_certified`), except inside the renewal window.
         register_certified_check(selectors.holds_current_certification_for_exam)
-        # A renewal exam starts only inside the holder's renewal window.
+        # A renewal exam starts only inside the holder's renewal window (and
+        # the exam list says so instead of offering the start).
         from . import services
 
-        register_start_check(services.check_renewal_start)
+        register_start_refusals(services.renewal_refusals)
         # Learning paths end with the exam, the project and the certificate.
         register_path_steps(selectors.path_steps_for_many)
         attempt_passed.connect(receivers.on_attempt_passed, dispatch_uid="certificates.attempt")

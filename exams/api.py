@@ -106,6 +106,9 @@ class ExamOut(Schema):
     next_attempt_available_at: datetime | None
     can_start: bool
     reason: str
+    # Why a start would be refused now: retake_too_soon, attempts_exhausted,
+    # already_certified, renewal_not_open (a renewal exam, for holders inside
+    # their renewal window only); None when can_start.
     code: str | None
     in_progress_attempt_id: int | None
     accommodation: LearnerAccommodationOut | None

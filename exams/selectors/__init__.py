@@ -70,6 +70,32 @@ def register_certified_check(check: CertifiedCheck) -> CertifiedCheck:
     return check
 
 
+StartRefusals = Callable[..., dict[int, DomainError]]
+_start_refusals: list[StartRefusals] = []
+
+
+def register_start_refusals(provider: StartRefusals) -> StartRefusals:
+    """Let a higher app close exams to a person: `provider(person=, exams=, now=)`
+    returns `{exam id: DomainError}` for those of `exams` the person may not
+    start now (the certificates app: a renewal exam opens only inside the
+    holder's renewal window). It is asked for a whole exam list at once, in a
+    fixed number of queries, and for the one exam at start, so the list never
+    offers a start that the start refuses. Apps register in their `ready()`."""
+    if provider not in _start_refusals:
+        _start_refusals.append(provider)
+    return provider
+
+
+def start_refusals(*, person: User, exams: list[Exam], now: datetime) -> dict[int, DomainError]:
+    """Why each of `exams` may not be started by `person` now, from the
+    registered providers (the first refusal per exam)."""
+    refusals: dict[int, DomainError] = {}
+    for provider in _start_refusals:
+        for exam_id, error in provider(person=person, exams=exams, now=now).items():
+            refusals.setdefault(exam_id, error)
+    return refusals
+
+
 def is_certified(*, person: User, exam: Exam) -> bool:
     """True when the registered check says `person` holds what `exam` leads to."""
     return _certified_check is not None and bool(_certified_check(person=person, exam=exam))
@@ -190,6 +216,7 @@ def _exam_cards(person: User, exams: list[Exam], now: datetime) -> list[ExamCard
     grants = accommodation_selectors.accommodations_in_force_by_exam(
         person=person, exams=exams, today=timezone.localdate(now)
     )
+    refusals = start_refusals(person=person, exams=exams, now=now)
     cards = []
     for exam in exams:
         decision = _decide(
@@ -198,16 +225,21 @@ def _exam_cards(person: User, exams: list[Exam], now: datetime) -> list[ExamCard
             now=now,
             certified=is_certified(person=person, exam=exam),
         )
+        allowed, reason = decision.allowed, decision.reason
+        code: str | None = decision.code
+        refusal = refusals.get(exam.pk)
+        if allowed and refusal is not None:
+            allowed, code, reason = False, refusal.code, refusal.message
         open_attempt = open_attempts.get(exam.pk)
         cards.append(
             ExamCard(
                 exam=exam,
                 # annotated by _published_exams
                 question_count=getattr(exam, "question_count", 0) or 0,
-                can_start=decision.allowed or open_attempt is not None,
+                can_start=allowed or open_attempt is not None,
                 next_attempt_available_at=decision.available_at,
-                code=decision.code,
-                reason=decision.reason,
+                code=code,
+                reason=reason,
                 in_progress_attempt_id=open_attempt[0] if open_attempt else None,
                 in_progress_deadline=open_attempt[1] if open_attempt else None,
                 attempts_taken=len(finished[exam.pk]),

@@ -23,9 +23,10 @@ Contract:
 - `attempt_start` returns `(attempt, created)`. An open attempt is returned
   as is (created=False); otherwise the retake rule decides (409
   `retake_too_soon` with `available_at`, `attempts_exhausted`,
-  `already_certified`), then the checks higher apps registered with
-  `register_start_check` (a renewal exam outside the holder's window: 409
-  `renewal_not_open`). One in-progress attempt per person and exam is the
+  `already_certified`), then the refusals higher apps registered with
+  `selectors.register_start_refusals` (a renewal exam outside the holder's
+  window: 409 `renewal_not_open`); the exam list asks the same providers, so
+  it never offers a start that is refused. One in-progress attempt per person and exam is the
   database constraint `exams_attempt_one_in_progress`: a concurrent start
   that loses the race returns the winner's attempt.
 - `attempt_item_save` (and `attempt_answer`, `attempt_flag`) stores one
@@ -82,7 +83,6 @@ from .attempts import (
     attempt_submit,
     break_end_if_over,
     check_may_start,
-    register_start_check,
 )
 from .authoring import (
     ChoiceSpec,
@@ -141,7 +141,6 @@ __all__ = [
     "attempt_start",
     "attempt_submit",
     "check_may_start",
-    "register_start_check",
     "ChoiceSpec",
     "InvalidQuestion",
     "PublishRefused",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -59,20 +59,6 @@ class AttemptPaused(Conflict):
 # --- taking an exam -------------------------------------------------------------
 
 
-StartCheck = Callable[..., None]
-_start_checks: list[StartCheck] = []
-
-
-def register_start_check(check: StartCheck) -> StartCheck:
-    """Let a higher app refuse a start: `check(person=, exam=, now=)` raises a
-    DomainError when `person` may not start `exam` now (the certificates app:
-    a renewal exam is open only inside the holder's renewal window). Apps
-    register in their `ready()`."""
-    if check not in _start_checks:
-        _start_checks.append(check)
-    return check
-
-
 def check_may_start(*, person: User, exam: Exam, now: datetime) -> None:
     decision = selectors.retake_decision_for(person=person, exam=exam, now=now)
     if not decision.allowed:
@@ -80,8 +66,9 @@ def check_may_start(*, person: User, exam: Exam, now: datetime) -> None:
         if decision.available_at is not None:
             extra["available_at"] = decision.available_at.isoformat()
         raise Conflict(decision.reason, code=decision.code, **extra)
-    for check in _start_checks:
-        check(person=person, exam=exam, now=now)
+    refusal = selectors.start_refusals(person=person, exams=[exam], now=now).get(exam.pk)
+    if refusal is not None:
+        raise refusal
 
 
 def _draw_inputs(exam: Exam) -> draw.DrawInputs:

@@ -140,3 +140,32 @@ def test_the_certificates_page_offers_renew_inside_the_window(
     html = client.get("/certificates/").content.decode()
     assert "Renewal is open" in html
     assert f"/exams/{renewal_exam.slug}/start/" in html
+
+
+@pytest.mark.parametrize(
+    ("days_left", "offered"),
+    [
+        (None, False),  # holds nothing: the card says who may take it
+        (179.99, True),
+        (-0.01, False),  # expired: the full path applies again
+    ],
+)
+def test_the_exam_list_offers_the_renewal_exam_only_to_whom_the_start_allows(
+    client, learner, certification, renewal_exam, days_left, offered
+):
+    if days_left is not None:
+        _credential(learner, certification, days_left)
+    bearer = {"Authorization": f"Bearer {token_create(user=learner, name='ci')[1]}"}
+    card = client.get(f"/api/v1/exams/{renewal_exam.slug}", headers=bearer).json()
+    assert card["can_start"] is offered
+    assert card["code"] == (None if offered else "renewal_not_open")
+    client.force_login(learner)
+    html = client.get("/exams/").content.decode()
+    start = f'action="/exams/{renewal_exam.slug}/start/"'
+    assert (start in html) is offered
+    if not offered:
+        assert 'data-code="renewal_not_open"' in html
+        assert "open to holders in the last 180 days" in html
+    # The start agrees with the card.
+    response = client.post(f"/api/v1/exams/{renewal_exam.slug}/attempts", headers=bearer)
+    assert response.status_code == (201 if offered else 409)

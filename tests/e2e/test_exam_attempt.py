@@ -263,3 +263,38 @@ def test_a_rest_break_hides_the_questions_and_keeps_queued_answers(
     expect(page.get_by_role("heading", name="On a break")).to_be_visible()
     attempt.refresh_from_db()
     assert attempt.on_break and attempt.breaks_taken == 2
+
+
+def test_the_renewal_exam_card_says_who_may_take_it(
+    page, live_server, home_page, shoot, check_a11y
+):
+    from tests.certificates.factories import CertificationFactory, CredentialFactory
+    from tests.exams.factories import make_exam
+    from tests.lms.factories import UserFactory
+
+    certification = CertificationFactory(slug="developer", name="Developer")
+    certification.renewal_exam = make_exam(title="Developer renewal exam")
+    certification.save()
+    holder, newcomer = UserFactory(), UserFactory()
+    CredentialFactory(
+        person=holder,
+        certification=certification,
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    renewal = page.get_by_role("listitem").filter(
+        has=page.get_by_role("heading", name="Developer renewal exam")
+    )
+
+    _signed_in(page, live_server, newcomer)
+    page.goto(live_server.url + "/exams/")
+    expect(renewal.get_by_text("For renewal")).to_be_visible()
+    expect(renewal.get_by_text("open to holders in the last 180 days")).to_be_visible()
+    expect(renewal.get_by_role("button", name="Start attempt")).to_have_count(0)
+    check_a11y(page)
+    shoot(page, "newcomer")
+
+    page.context.clear_cookies()
+    _signed_in(page, live_server, holder)
+    page.goto(live_server.url + "/exams/")
+    expect(renewal.get_by_role("button", name="Start attempt")).to_be_visible()
+    expect(renewal.get_by_text("For renewal")).to_have_count(0)
