@@ -3,9 +3,12 @@
 Contract:
 - No Django import, no database. One row per option, with the header
   `bank, topic, question_id, version, kind, stem, option, is_correct,
-  explanation` (`COLUMNS`). The rows of one question share `question_id`
-  (or, for new questions without an id, `topic` + `stem`) and `topic`, `kind`,
-  `stem` and `explanation`; the option order is the row order.
+  explanation` (`COLUMNS`, all required) and `feedback` (the option's own
+  feedback; optional, so files written before it existed still read, and
+  `CsvParse.has_feedback` says whether the file carried it). The rows of one
+  question share `question_id` (or, for new questions without an id, `topic`
+  + `stem`) and `topic`, `kind`, `stem` and `explanation`; the option order
+  is the row order.
 - `parse_csv(text, *, bank_slug)` returns a `CsvParse`: the questions it
   understood and every error with the 1-based line number in the file (a
   quoted cell may span lines; the row's first line is reported). A row naming
@@ -37,6 +40,7 @@ COLUMNS = (
     "is_correct",
     "explanation",
 )
+OPTIONAL_COLUMNS = ("feedback",)
 KINDS = ("single", "multiple")
 _TRUE = {"true", "yes", "1", "x", "y", "t"}
 _FALSE = {"false", "no", "0", "", "n", "f"}
@@ -54,6 +58,11 @@ class CsvQuestion:
     question_id: int | None = None
     version: int | None = None
     line: int = 0
+    # Per-option feedback in the order of `choices` (empty: none given).
+    feedback: tuple[str, ...] = ()
+
+    def option_feedback(self) -> tuple[str, ...]:
+        return self.feedback or ("",) * len(self.choices)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,9 @@ class CsvError:
 class CsvParse:
     questions: tuple[CsvQuestion, ...] = ()
     errors: tuple[CsvError, ...] = ()
+    # False for a file without the `feedback` column: it says nothing about
+    # feedback (an importer keeps what the bank has), rather than "none".
+    has_feedback: bool = True
 
 
 def _protect(value: str) -> str:
@@ -79,9 +91,9 @@ def _unprotect(value: str) -> str:
 def to_csv(questions: Iterable[CsvQuestion], *, bank_slug: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
     for question in questions:
-        for text, correct in question.choices:
+        for (text, correct), note in zip(question.choices, question.option_feedback(), strict=True):
             writer.writerow(
                 [
                     _protect(bank_slug),
@@ -93,6 +105,7 @@ def to_csv(questions: Iterable[CsvQuestion], *, bank_slug: str) -> str:
                     _protect(text),
                     "true" if correct else "false",
                     _protect(question.explanation),
+                    _protect(note),
                 ]
             )
     return out.getvalue()
@@ -108,6 +121,7 @@ class _Draft:
     question_id: int | None
     version: int | None
     choices: list[tuple[str, bool]]
+    feedback: list[str]
 
 
 def _sentence(text: str) -> str:
@@ -144,7 +158,8 @@ def parse_csv(text: str, *, bank_slug: str) -> CsvParse:
                 ),
             )
         )
-    index = {name: names.index(name) for name in COLUMNS}
+    index = {name: names.index(name) for name in COLUMNS + OPTIONAL_COLUMNS if name in names}
+    has_feedback = "feedback" in index
     drafts: dict[tuple[object, ...], _Draft] = {}
     line = reader.line_num + 1
     while True:
@@ -174,6 +189,7 @@ def parse_csv(text: str, *, bank_slug: str) -> CsvParse:
         stem = _unprotect(cell["stem"]).strip()
         option = _unprotect(cell["option"]).strip()
         explanation = _unprotect(cell["explanation"]).strip()
+        note = _unprotect(cell.get("feedback", "")).strip()
         correct_raw = cell["is_correct"].strip().lower()
         problems = []
         if bank and bank != bank_slug:
@@ -209,6 +225,7 @@ def parse_csv(text: str, *, bank_slug: str) -> CsvParse:
                 question_id=question_id,
                 version=version,
                 choices=[(option, correct_raw in _TRUE)],
+                feedback=[note],
             )
             continue
         differs = [
@@ -231,6 +248,7 @@ def parse_csv(text: str, *, bank_slug: str) -> CsvParse:
             )
             continue
         draft.choices.append((option, correct_raw in _TRUE))
+        draft.feedback.append(note)
     if not drafts and not errors:
         errors.append(CsvError(1, "The file has no questions."))
     return CsvParse(
@@ -244,8 +262,10 @@ def parse_csv(text: str, *, bank_slug: str) -> CsvParse:
                 question_id=d.question_id,
                 version=d.version,
                 line=d.line,
+                feedback=tuple(d.feedback) if any(d.feedback) else (),
             )
             for d in drafts.values()
         ),
         errors=tuple(errors),
+        has_feedback=has_feedback,
     )

@@ -120,7 +120,8 @@ class Choice(models.Model):
     text = models.TextField()
     is_correct = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField()
-    # Shown with the result to someone who chose this option (GIFT's #feedback).
+    # The option's own feedback (GIFT's #feedback, Moodle XML's), kept for the
+    # question exchange; a certification result never shows answers or feedback.
     feedback = models.TextField(blank=True)
 
     class Meta:

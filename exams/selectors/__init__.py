@@ -502,6 +502,7 @@ def bank_export(*, bank: QuestionBank, format: str) -> tuple[str, str, str]:  # 
                     explanation=q.explanation,
                     question_id=q.question_id,
                     version=q.version,
+                    feedback=q.feedback,
                 )
                 for q in questions
             ],

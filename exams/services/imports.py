@@ -6,7 +6,7 @@ Part of exams.services; its contract is in that package's docstring.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -119,6 +119,16 @@ class _Incoming:
     question_id: int | None = None
     # Per-option feedback in the order of `choices` (empty: none given).
     feedback: tuple[str, ...] = ()
+    # False when the file cannot carry feedback (a CSV without the column):
+    # the bank's feedback for the same option texts is kept.
+    feedback_given: bool = True
+
+    def with_feedback_of(self, known: selectors.BankQuestion | None) -> _Incoming:
+        if self.feedback_given or known is None:
+            return self
+        notes = dict(zip((text for text, _ in known.choices), known.option_feedback(), strict=True))
+        kept = tuple(notes.get(text, "") for text, _ in self.choices)
+        return replace(self, feedback=kept if any(kept) else (), feedback_given=True)
 
     def option_feedback(self) -> tuple[str, ...]:
         return self.feedback or ("",) * len(self.choices)
@@ -181,6 +191,7 @@ def _bank_import(
         known = by_id.get(item.question_id) if item.question_id else None
         if known is None:
             same_text = by_text.get((item.topic, item.stem))
+            item = item.with_feedback_of(same_text)
             if same_text is not None and (
                 same_text.kind,
                 same_text.choices,
@@ -204,12 +215,21 @@ def _bank_import(
             )
             created += 1
             continue
-        same = (known.topic, known.kind, known.stem, known.choices, known.explanation) == (
+        item = item.with_feedback_of(known)
+        same = (
+            known.topic,
+            known.kind,
+            known.stem,
+            known.choices,
+            known.explanation,
+            known.option_feedback(),
+        ) == (
             item.topic,
             item.kind,
             item.stem,
             item.choices,
             item.explanation,
+            item.option_feedback(),
         )
         if same:
             unchanged += 1
@@ -303,8 +323,9 @@ def bank_import_csv(*, bank: QuestionBank, text: str) -> ImportReport:
     """Import CSV rows into `bank`; nothing if any line is bad.
 
     A row whose `question_id` is a question of this bank revises it (a new
-    version if it was used in an attempt; unchanged if the text and options are
-    the same); other rows create questions.
+    version if it was used in an attempt; unchanged if the text, options and
+    feedback are the same); other rows create questions. A file without the
+    `feedback` column keeps the bank's feedback for the same option texts.
     """
     parsed = csv_io.parse_csv(text, bank_slug=bank.slug)
     items = [
@@ -316,6 +337,8 @@ def bank_import_csv(*, bank: QuestionBank, text: str) -> ImportReport:
             choices=q.choices,
             explanation=q.explanation,
             question_id=q.question_id,
+            feedback=q.feedback,
+            feedback_given=parsed.has_feedback,
         )
         for q in parsed.questions
     ]

@@ -4,7 +4,8 @@ import pytest
 
 from exams import selectors, services
 from exams.csv_io import COLUMNS, CsvQuestion, parse_csv, to_csv
-from exams.models import AttemptItem, Question
+from exams.models import AttemptItem, Choice, Question
+from exams.services import ChoiceSpec
 from lms.errors import DomainError
 from tests.exams.factories import QuestionBankFactory, TopicFactory, make_question
 
@@ -21,6 +22,7 @@ def test_round_trip_with_commas_quotes_newlines_and_formula_cells():
             explanation="-because",
             question_id=7,
             version=2,
+            feedback=("=it adds up", "", "@mention"),
         ),
         CsvQuestion(
             topic="Payouts",
@@ -146,3 +148,77 @@ def test_unknown_export_format_is_refused():
     with pytest.raises(DomainError) as caught:
         selectors.bank_export(bank=None, format="xml")
     assert caught.value.code == "invalid_format"
+
+
+def test_a_file_without_the_feedback_column_still_reads():
+    parsed = parse_csv(
+        f"{HEADER}\nb,T,,,single,Q,a,true,\nb,T,,,single,Q,b,false,\n", bank_slug="b"
+    )
+    assert parsed.errors == () and not parsed.has_feedback
+    assert parsed.questions[0].feedback == ()
+
+
+def _bank_with_feedback():
+    bank = QuestionBankFactory()
+    topic = TopicFactory(bank=bank, name="Webhooks")
+    question = services.question_create(
+        topic=topic,
+        kind="single",
+        stem="Which status acknowledges a webhook?",
+        choices=[
+            ChoiceSpec("2xx", True, "Any 2xx counts."),
+            ChoiceSpec("302", False, "Redirects are not followed."),
+        ],
+        explanation="",
+    )
+    return bank, question
+
+
+def _feedback(question):
+    question.refresh_from_db()
+    return list(
+        Choice.objects.filter(version=question.current_version).values_list("feedback", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_option_feedback_survives_export_and_reimport_through_csv():
+    source, _ = _bank_with_feedback()
+    text, _, _ = selectors.bank_export(bank=source, format="csv")
+    assert "Redirects are not followed." in text
+    target = QuestionBankFactory()
+    report = services.bank_import_csv(bank=target, text=text.replace(source.slug, target.slug))
+    assert report.created == 1, report.errors
+    (copied,) = Question.objects.filter(topic__bank=target)
+    assert _feedback(copied) == ["Any 2xx counts.", "Redirects are not followed."]
+    # Importing the export into its own bank again changes nothing.
+    again = services.bank_import_csv(bank=source, text=text)
+    assert (again.unchanged, again.revised, again.created) == (1, 0, 0)
+
+
+@pytest.mark.django_db
+def test_editing_only_the_feedback_in_the_csv_revises_the_question():
+    bank, question = _bank_with_feedback()
+    text, _, _ = selectors.bank_export(bank=bank, format="csv")
+    report = services.bank_import_csv(
+        bank=bank, text=text.replace("Any 2xx counts.", "Any 2xx status counts.")
+    )
+    assert report.revised == 1, report.errors
+    assert _feedback(question) == ["Any 2xx status counts.", "Redirects are not followed."]
+
+
+@pytest.mark.django_db
+def test_a_csv_without_the_feedback_column_keeps_the_bank_feedback():
+    bank, question = _bank_with_feedback()
+    text, _, _ = selectors.bank_export(bank=bank, format="csv")
+    # A spreadsheet kept only the required columns, and the stem was edited.
+    rows = [line.rsplit(",", 1)[0] for line in text.strip().split("\r\n")]
+    edited = "\n".join(rows).replace("acknowledges", "confirms")
+    report = services.bank_import_csv(bank=bank, text=edited)
+    assert report.revised == 1, report.errors
+    question.refresh_from_db()
+    assert question.current_version.stem == "Which status confirms a webhook?"
+    assert _feedback(question) == ["Any 2xx counts.", "Redirects are not followed."]
+    # Unedited, the same file is unchanged, not a revision wiping the feedback.
+    again = services.bank_import_csv(bank=bank, text=edited)
+    assert (again.unchanged, again.revised) == (1, 0)
