@@ -127,7 +127,14 @@ def question_revise(
     explanation: str = "",
     kind: str | None = None,
 ) -> QuestionVersion:
-    """Change a question's wording/options: in place if never used, else as a new version."""
+    """Change a question's wording/options: in place while no attempt can hold
+    the current version, else as a new version.
+
+    In place only if no attempt used it and no published exam can draw it now
+    (the question is retired, or no published blueprint names its topic): a
+    start drawing it this moment would otherwise keep option ids that the
+    edit replaces. A drawable question gets a new version, which later starts
+    draw; attempts keep the version they were given."""
     kind = kind or question.kind
     check_stem(stem)
     check_choices(kind=kind, choices=choices)
@@ -136,7 +143,17 @@ def question_revise(
     if kind != question.kind:
         question.kind = kind
         question.save(update_fields=["kind"])
-    if current is not None and not AttemptItem.objects.filter(question_version=current).exists():
+    drawable = (
+        question.is_active
+        and BlueprintRule.objects.filter(
+            topic_id=question.topic_id, exam__is_published=True
+        ).exists()
+    )
+    if (
+        current is not None
+        and not drawable
+        and not AttemptItem.objects.filter(question_version=current).exists()
+    ):
         current.stem = stem.strip()
         current.explanation = explanation.strip()
         current.save(update_fields=["stem", "explanation"])

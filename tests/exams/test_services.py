@@ -79,6 +79,26 @@ def test_revising_an_unused_question_edits_in_place():
     assert list(version.choices.values_list("text", flat=True)) == ["x", "y"]
 
 
+def test_revising_a_question_a_published_exam_can_draw_makes_a_new_version():
+    # No attempt holds it yet, but a start could be drawing it at this moment:
+    # its option ids must stay as they are.
+    exam = make_exam(topics=1, draw=1, pool=1)
+    question = Question.objects.get(topic__blueprint_rules__exam=exam)
+    old_version = question.current_version
+    old_choices = list(old_version.choices.values_list("id", "text"))
+    new = services.question_revise(
+        question=question, stem="Reworded?", choices=[ChoiceSpec("p", True), ChoiceSpec("q")]
+    )
+    assert new.number == 2 and new.pk != old_version.pk
+    assert list(old_version.choices.values_list("id", "text")) == old_choices
+    # Retired, it can no longer be drawn: edits go in place again.
+    services.question_set_active(question=question, active=False)
+    again = services.question_revise(
+        question=question, stem="Reworded again?", choices=[ChoiceSpec("p", True), ChoiceSpec("q")]
+    )
+    assert again.pk == new.pk and again.stem == "Reworded again?"
+
+
 def test_revising_a_used_question_makes_a_new_version_and_attempts_keep_theirs(learner):
     exam = make_exam(topics=1, draw=1, pool=1)
     attempt, _ = services.attempt_start(person=learner, exam=exam)
