@@ -400,7 +400,11 @@ def _exam_step(
         return PathStep("exam", title, reverse("exams:exam_list"), "passed", at=passed[-1][3])
     if counting:
         decision = exam_selectors.retake_decision_from(
-            exam=exam, finished=list(finished_at.values()), now=now, certified=False
+            exam=exam,
+            finished=list(finished_at.values()),
+            now=now,
+            certified=False,
+            person=user,
         )
         return PathStep(
             "exam",

@@ -15,7 +15,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -49,6 +49,7 @@ def retake_available_at(
     later_wait: timedelta = DEFAULT_LATER_WAIT,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     window: timedelta = DEFAULT_WINDOW,
+    stamp: Callable[[datetime], str] | None = None,
 ) -> RetakeDecision:
     """Decide whether a new attempt may start at `now`, and if not, when.
 
@@ -62,9 +63,12 @@ def retake_available_at(
     - When both the wait and the cap block, `available_at` is the later of the
       two and `code` names the one that ends later (the cap on a tie): that is
       the reason the learner actually waits for.
+    - `stamp` writes a moment into the reason ("2026-12-07 14:05 UTC" by
+      default); callers pass one that speaks the reader's time zone.
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
+    stamp = stamp or _stamp
     now = _utc(now, "now")
     finished = sorted((_utc(at, "finished_attempts") for at in finished_attempts), reverse=True)
 
@@ -93,7 +97,7 @@ def retake_available_at(
             code=ATTEMPTS_EXHAUSTED,
             reason=(
                 f"You have used all {max_attempts} attempts allowed in {_span(window)}; "
-                f"your next attempt is possible from {_stamp(cap_until)}."
+                f"your next attempt is possible from {stamp(cap_until)}."
             ),
         )
     if wait_until > now:
@@ -104,7 +108,7 @@ def retake_available_at(
             code=RETAKE_TOO_SOON,
             reason=(
                 f"The {which} is allowed {_span(first_wait if first_retake else later_wait)} "
-                f"after your last attempt, from {_stamp(wait_until)}."
+                f"after your last attempt, from {stamp(wait_until)}."
             ),
         )
     return _allowed("You may start a new attempt.")

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 from django.db.models import Count, Q, QuerySet, Sum, TextField
@@ -36,6 +37,7 @@ from django.utils import timezone
 from lms.errors import DomainError, NotFound
 from lms.models import User
 from lms.pagination import PageParams, paginate
+from lms.timezones import format_moment, zone_of
 
 from .. import csv_io, gift, moodle_xml, rules
 from .. import item_analysis as ia
@@ -114,9 +116,18 @@ def _finished_times(*, person: User, exam: Exam) -> list[datetime]:
 
 
 def _decide(
-    *, exam: Exam, finished: list[datetime], now: datetime, certified: bool
+    *,
+    exam: Exam,
+    finished: list[datetime],
+    now: datetime,
+    certified: bool,
+    person: User | None = None,
 ) -> rules.RetakeDecision:
+    """The retake rule for `exam`; the reason names moments in `person`'s time
+    zone (the active zone without a person)."""
+    zone = zone_of(person) if person is not None else None
     return rules.retake_available_at(
+        stamp=partial(format_moment, zone=zone),
         finished_attempts=finished,
         now=now,
         certified=certified,
@@ -128,10 +139,15 @@ def _decide(
 
 
 def retake_decision_from(
-    *, exam: Exam, finished: list[datetime], now: datetime, certified: bool
+    *,
+    exam: Exam,
+    finished: list[datetime],
+    now: datetime,
+    certified: bool,
+    person: User | None = None,
 ) -> rules.RetakeDecision:
     """The retake rule on finished attempts' times the caller has already read."""
-    return _decide(exam=exam, finished=finished, now=now, certified=certified)
+    return _decide(exam=exam, finished=finished, now=now, certified=certified, person=person)
 
 
 def retake_decision_for(*, person: User, exam: Exam, now: datetime) -> rules.RetakeDecision:
@@ -141,6 +157,7 @@ def retake_decision_for(*, person: User, exam: Exam, now: datetime) -> rules.Ret
         finished=_finished_times(person=person, exam=exam),
         now=now,
         certified=is_certified(person=person, exam=exam),
+        person=person,
     )
 
 
@@ -224,6 +241,7 @@ def _exam_cards(person: User, exams: list[Exam], now: datetime) -> list[ExamCard
             finished=finished[exam.pk],
             now=now,
             certified=is_certified(person=person, exam=exam),
+            person=person,
         )
         allowed, reason = decision.allowed, decision.reason
         code: str | None = decision.code

@@ -1,6 +1,7 @@
 import json
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from exams import services
 from exams.models import Attempt, AttemptStatus, Choice
+from lms.tokens import token_create
 from tests.exams.factories import make_exam
 from tests.lms.factories import MODEL_BACKEND, UserFactory
 
@@ -40,6 +42,27 @@ def test_start_refusal_shows_the_reason(learner_client, learner, exam):
     text = response.content.decode()
     assert "first retake is allowed 24 hours" in text
     assert "Next attempt from" in text
+
+
+def test_the_retake_reason_names_the_time_in_the_learners_zone(learner_client, learner, exam):
+    learner.time_zone = "Asia/Tokyo"
+    learner.save(update_fields=["time_zone"])
+    attempt, _ = services.attempt_start(person=learner, exam=exam)
+    services.attempt_submit(person=learner, attempt_id=attempt.pk)
+    attempt.refresh_from_db()
+    available = timezone.localtime(
+        attempt.submitted_at + timedelta(hours=24), ZoneInfo("Asia/Tokyo")
+    )
+    wanted = f"from {available:%-d %b %Y, %H:%M} JST (Asia/Tokyo)."
+    page = learner_client.get(reverse("exams:exam_list")).content.decode()
+    assert "first retake is allowed 24 hours" in page and wanted in page
+    assert " UTC." not in page
+    # The API answers in the same zone.
+    bearer = {"Authorization": f"Bearer {token_create(user=learner, name='ci')[1]}"}
+    card = Client().get(f"/api/v1/exams/{exam.slug}", headers=bearer).json()
+    assert card["reason"].endswith(wanted)
+    refused = Client().post(f"/api/v1/exams/{exam.slug}/attempts", headers=bearer).json()
+    assert refused["code"] == "retake_too_soon" and refused["detail"].endswith(wanted)
 
 
 def test_start_unknown_exam_and_get_are_refused(learner_client):
