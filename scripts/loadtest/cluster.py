@@ -168,6 +168,11 @@ class Cluster:
             # A killed worker's outbox row is run again once its claim ends
             # (longer than the 120 s task timeout) and the minutely sweep comes.
             "OUTBOX_CLAIM_SECONDS": "150",
+            # A web node killed after its commit but before it queued the
+            # row leaves the row due after OUTBOX_REQUEUE_SECONDS (300 by
+            # default), when the sweep queues it: shortened so the check's
+            # drain sees it run.
+            "OUTBOX_REQUEUE_SECONDS": "90",
             "WEB_WORKERS": str(WEB_WORKERS),
             "WEB_THREADS": str(WEB_THREADS),
             "LOG_LEVEL": "WARNING",

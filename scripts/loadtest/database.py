@@ -185,8 +185,9 @@ def database_checks(run_dir: Path, plan: dict, env: dict, *, echo_errors: bool =
             "--dir",
             str(run_dir),
             "--drain",
-            # The claim of a killed worker's outbox row (150 s), the sweep (60 s)
-            # and the run itself.
+            # The claim of a killed worker's outbox row (150 s) or the requeue
+            # time of a killed web node's row (90 s), the sweep (60 s) and the
+            # run itself.
             os.environ.get("DRAIN", "240"),
         ],
         cwd=ROOT,
