@@ -378,13 +378,18 @@ def phase_download(credential_id: int) -> dict:
 
 
 def phase_bulk() -> dict:
+    from django.conf import settings
     from django_q.conf import Conf
     from django_q.models import Task
 
     from certificates import pdf, services
     from certificates.models import Credential
 
-    Conf.SYNC = True  # the queued render runs inline, through django-q2's worker code
+    # The queued render runs inline, through django-q2's worker code. The
+    # outbox queues with `sync=` from Q_CLUSTER (a per-call argument that
+    # overrides Conf.SYNC), so both are set.
+    Conf.SYNC = True
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
     certification = _certification()
     people = _people_who_passed(certification, BULK, prefix="bulk")
     render_seconds = [0.0]
