@@ -10,7 +10,6 @@ are queued, and all of them must be done, none failed.
 """
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 
-from tests.lms.test_run_script import alive, family, free_port, wait_healthy
+from tests.lms.test_worker_stop import manage_python, start, stop
 
 pytestmark = [
     pytest.mark.postgres,
@@ -31,7 +30,6 @@ pytestmark = [
 ]
 
 ROOT = Path(settings.BASE_DIR)
-SCRIPT = ROOT / "scripts" / "run.sh"
 TASKS = 20
 WAIT = 60
 
@@ -55,15 +53,7 @@ def database_url():
 
 
 def _manage(env: dict, code: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env={**env, "DB_POOL": "0"},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout.strip()
+    return manage_python({**env, "DB_POOL": "0"}, code).strip()
 
 
 def test_the_worker_takes_every_task_from_the_database_queue(database_url, tmp_path):
@@ -85,17 +75,8 @@ def test_the_worker_takes_every_task_from_the_database_queue(database_url, tmp_p
         check=True,
         timeout=120,
     )
-    port = free_port()
-    proc = subprocess.Popen(
-        ["bash", str(SCRIPT)],
-        cwd=ROOT,
-        env={**env, "PORT": str(port)},
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, _port = start(env)
     try:
-        wait_healthy(port, proc)
         _manage(
             env,
             "from django_q.tasks import async_task\n"
@@ -114,11 +95,4 @@ def test_the_worker_takes_every_task_from_the_database_queue(database_url, tmp_p
             time.sleep(1)
         assert (done, failed) == (TASKS, 0), f"{done} done, {failed} failed within {WAIT} s"
     finally:
-        everyone = family(proc.pid)
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-        for pid in alive(everyone):
-            os.kill(pid, signal.SIGKILL)
+        stop(proc)
