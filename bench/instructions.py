@@ -30,6 +30,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.throwaway import migrate, throwaway_env
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 REQUESTS = int(os.environ.get("BENCH_INSTRUCTION_REQUESTS", "20"))
@@ -145,21 +147,13 @@ def main() -> None:
     if not shutil.which("valgrind"):
         raise SystemExit("valgrind is needed: apt-get install -y valgrind")
     work = Path(tempfile.mkdtemp(prefix="academy-instructions-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "SQLITE_PATH": str(work / "bench.sqlite3"),
-        "PYTHONPATH": str(ROOT),
-        "PYTHONHASHSEED": "0",
-    }
-    env.pop("DATABASE_URL", None)
+    env = throwaway_env(work, PYTHONHASHSEED="0")
+    env.pop("DATABASE_URL", None)  # SQLite: the counts compare trees, not databases
     if not env.get("REDIS_URL") and _redis_answers():
         env["REDIS_URL"] = "redis://127.0.0.1:6379/1"  # as `make bench` does
     try:
         print("Preparing a throwaway SQLite database ...", flush=True)
-        subprocess.run(
-            [PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-        )
+        migrate(env)
         out = subprocess.run(
             [PY, "-m", "bench.prepare"], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE
         ).stdout
